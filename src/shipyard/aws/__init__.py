@@ -1,0 +1,1 @@
+"""The AWS gateway: wire protocols, SigV4, routing of requests to services."""
