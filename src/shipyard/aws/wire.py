@@ -17,7 +17,13 @@ class Headers(Protocol):
 
 
 class BodyStream(Protocol):
-    """An incoming request body that is read once, in chunks, never held whole."""
+    """An incoming request body that is read once, in chunks, never held whole.
+
+    ``trailers`` holds the trailing headers of an ``aws-chunked`` body (for example
+    ``x-amz-checksum-crc32``) once the stream has been read to its end; empty otherwise.
+    """
+
+    trailers: dict[str, str]
 
     def __aiter__(self) -> AsyncIterator[bytes]: ...
 

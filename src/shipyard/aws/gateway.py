@@ -1,0 +1,254 @@
+"""The AWS gateway: one ASGI app that authenticates, routes, decodes and encodes every
+AWS API request, and hands the parsed parameters to the service's handler.
+
+Services never see wire formats and the gateway never touches domain state: all it knows of
+a service is its botocore model and its :class:`~shipyard.services.base.ServiceRouter`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from botocore.model import OperationModel, ServiceModel
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope, Send
+
+from shipyard.aws.chunked import AwsChunkedDecoder
+from shipyard.aws.models import service_model, streaming_input_member
+from shipyard.aws.payload import PlainStream, Sha256VerifiedStream, is_hex_sha256, read_limited
+from shipyard.aws.protocols import ProtocolCodec, codec_for_request
+from shipyard.aws.routing import ServiceTable, virtual_host_bucket
+from shipyard.aws.signing import (
+    ErrorStyle,
+    VerifiedSignature,
+    credential_error,
+    parse_authorization,
+    s3_payload_hash,
+    verify_signature,
+)
+from shipyard.aws.wire import BodyStream, WireRequest, WireResponse
+from shipyard.errors import AwsError, InternalError, NotImplementedOperation
+from shipyard.services.base import RequestContext, ServiceRouter
+from shipyard.services.runtime import Runtime
+
+access_log = logging.getLogger("shipyard.access")
+error_log = logging.getLogger("shipyard.gateway")
+
+
+@dataclasses.dataclass
+class _Outcome:
+    """What the access log records of one request."""
+
+    service: str | None = None
+    operation: str | None = None
+    access_key: str | None = None
+    status: int = 500
+
+
+class Gateway:
+    """ASGI application serving every AWS API the given routers implement."""
+
+    def __init__(self, runtime: Runtime, routers: Mapping[str, ServiceRouter]) -> None:
+        self.runtime = runtime
+        self.routers = dict(routers)
+        self.services = ServiceTable.build(self.routers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex[:16].upper()
+        request = _wire_request(scope, receive)
+        outcome = _Outcome()
+        try:
+            response = await self._handle(request, request_id, outcome)
+        except AwsError as error:
+            response = self._error_response(request, outcome, error, request_id)
+        except Exception:
+            error_log.exception("unhandled error in %s.%s (request %s)", outcome.service, outcome.operation, request_id)
+            response = self._error_response(request, outcome, InternalError(), request_id)
+        outcome.status = response.status
+        await _send(send, response, request_id, head=request.method == "HEAD" or response.status == 304)
+        access_log.info(
+            json.dumps(
+                {
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.raw_path,
+                    "service": outcome.service,
+                    "operation": outcome.operation,
+                    "status": outcome.status,
+                    "access_key": outcome.access_key,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+                separators=(",", ":"),
+            )
+        )
+
+    async def _handle(self, request: WireRequest, request_id: str, outcome: _Outcome) -> WireResponse:
+        signed = parse_authorization(request, error_style=_guess_error_style(request))
+        outcome.service = name = self.services.identify(request, signed.service if signed else None)
+        model = service_model(name)
+        style = _error_style(name, model)
+        codec = codec_for_request(model, request)
+        routed = self._apply_virtual_host(request, name)
+        limit = self.runtime.settings.max_request_body
+
+        if model.protocol.startswith("rest"):
+            operation, path_params = codec.resolve_operation(model, routed)
+        else:
+            routed.body = await read_limited(routed.stream, limit)
+            operation, path_params = codec.resolve_operation(model, routed)
+        outcome.operation = operation.name
+
+        if signed is None:
+            raise credential_error("missing", style)
+        outcome.access_key = signed.access_key
+        key = await self.runtime.accounts.get_access_key(signed.access_key)
+        if key is None or key.status != "Active":
+            raise credential_error("unknown-access-key", style, signed.access_key)
+
+        streaming = streaming_input_member(operation) is not None
+        if name == "s3":
+            payload_hash = s3_payload_hash(request, signed)
+        else:
+            if model.protocol.startswith("rest") and not streaming:
+                routed.body = await read_limited(routed.stream, limit)
+            payload_hash = hashlib.sha256(routed.body).hexdigest()
+        # SigV4 signs the path as sent; SigV2's resource names the bucket even when virtual-hosted.
+        verified = verify_signature(
+            request if signed.scheme.startswith("sigv4") else routed,
+            signed, key.secret_access_key, payload_hash=payload_hash, host=request.headers.get("host", ""), error_style=style
+        )
+        if name == "s3":
+            body = _s3_body_stream(request, payload_hash, verified)
+            if streaming:
+                routed.stream = body
+            else:
+                routed.body = await read_limited(body, limit)
+
+        handler = self.routers[name].handlers.get(operation.name)
+        if handler is None:
+            raise NotImplementedOperation(name, operation.name)
+        params = codec.parse(operation, routed, path_params)
+        context = RequestContext(
+            request_id=request_id,
+            region=signed.region or self.runtime.settings.region,
+            account_id=self.runtime.account_id,
+            access_key=signed.access_key,
+            principal_arn=key.principal_arn,
+            request=routed,
+            host=request.headers.get("host", ""),
+            runtime=self.runtime,
+        )
+        output = await handler(context, params)
+        return codec.serialize(operation, output or {}, request_id)
+
+    def _apply_virtual_host(self, request: WireRequest, service: str) -> WireRequest:
+        """A copy of ``request`` with a virtual-hosted bucket moved into the path."""
+        bucket = virtual_host_bucket(request.headers.get("host", ""), self.runtime.settings.base_domain)
+        if service != "s3" or bucket is None:
+            return dataclasses.replace(request)
+        return dataclasses.replace(request, raw_path=f"/{bucket}{request.raw_path}", path=f"/{bucket}{request.path}")
+
+    def _error_response(self, request: WireRequest, outcome: _Outcome, error: AwsError, request_id: str) -> WireResponse:
+        model = service_model(outcome.service or "s3")
+        codec: ProtocolCodec = codec_for_request(model, request)
+        operation = _operation_or_none(model, outcome.operation)
+        return codec.serialize_error(model, operation, error, request_id, method=request.method)
+
+
+def _wire_request(scope: Scope, receive: Receive) -> WireRequest:
+    raw_path = scope.get("raw_path")
+    raw = raw_path.decode("latin-1") if raw_path else scope["path"]
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    request = WireRequest(
+        method=scope["method"],
+        raw_path=raw,
+        path=unquote(raw),
+        query=query,
+        headers=Headers(scope=scope),
+    )
+    request.stream = PlainStream(_receive_body(receive))
+    return request
+
+
+async def _receive_body(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise AwsError("IncompleteBody", "The client closed the connection before sending the whole body.", 400)
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+def _s3_body_stream(request: WireRequest, content_sha256: str, verified: VerifiedSignature) -> BodyStream:
+    """The S3 request body, decoded from aws-chunked framing and checked against its hash."""
+    assert request.stream is not None
+    encodings = [e.strip() for e in request.headers.get("content-encoding", "").split(",")]
+    if content_sha256.startswith("STREAMING-") or "aws-chunked" in encodings:
+        decoded_length = request.headers.get("x-amz-decoded-content-length")
+        return AwsChunkedDecoder(
+            request.stream.__aiter__(),
+            content_sha256=content_sha256,
+            signature=verified,
+            decoded_length=int(decoded_length) if decoded_length and decoded_length.isdigit() else None,
+        )
+    if is_hex_sha256(content_sha256):
+        return Sha256VerifiedStream(request.stream.__aiter__(), content_sha256)
+    return request.stream
+
+
+def _guess_error_style(request: WireRequest) -> ErrorStyle:
+    """The error family for a malformed signature, before the service is known."""
+    if "x-amz-target" in request.headers:
+        return "json"
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return "query"
+    return "s3"
+
+
+def _error_style(name: str, model: ServiceModel) -> ErrorStyle:
+    """The family whose error codes a service uses for authentication failures."""
+    if name == "s3":
+        return "s3"
+    return "query" if model.protocol in ("query", "ec2") else "json"
+
+
+def _operation_or_none(model: ServiceModel, name: str | None) -> OperationModel | None:
+    return model.operation_model(name) if name else None
+
+
+async def _send(send: Send, response: WireResponse, request_id: str, *, head: bool) -> None:
+    headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers]
+    present = {name for name, _ in headers}
+    headers += [
+        (name, request_id.encode())
+        for name in (b"x-amz-request-id", b"x-amzn-requestid")
+        if name not in present
+    ]
+    body = response.body
+    if isinstance(body, (bytes, bytearray)):
+        if response.header("content-length") is None:
+            headers.append((b"content-length", str(0 if head else len(body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else bytes(body)})
+        return
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    iterator: Any = body.__aiter__()
+    try:
+        async for chunk in iterator:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    finally:
+        if hasattr(iterator, "aclose"):
+            await iterator.aclose()

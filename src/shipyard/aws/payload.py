@@ -1,0 +1,67 @@
+"""Request bodies as the gateway hands them on: read whole, or streamed and verified."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+
+from shipyard.errors import AwsError
+
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+
+
+async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """The whole body, refusing one larger than ``limit`` bytes."""
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > limit:
+            raise AwsError("RequestEntityTooLarge", f"The request body exceeds {limit} bytes.", 413)
+    return bytes(body)
+
+
+class Sha256VerifiedStream:
+    """Passes a body through and, at its end, checks it against the signed SHA-256.
+
+    S3 clients sign ``x-amz-content-sha256`` and then stream the body, so the signature
+    only covers the bytes once the last one has arrived: a mismatch raises
+    ``XAmzContentSHA256Mismatch`` before the consumer commits anything.
+    """
+
+    trailers: dict[str, str]
+
+    def __init__(self, chunks: AsyncIterator[bytes], expected_hex: str) -> None:
+        self._chunks = chunks
+        self._expected = expected_hex.lower()
+        self.trailers = {}
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        digest = hashlib.sha256()
+        async for chunk in self._chunks:
+            digest.update(chunk)
+            yield chunk
+        actual = digest.hexdigest()
+        if actual != self._expected:
+            raise AwsError(
+                "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                400,
+                fields={"ClientComputedContentSHA256": self._expected, "S3ComputedContentSHA256": actual},
+            )
+
+
+class PlainStream:
+    """A body passed through unchanged (``UNSIGNED-PAYLOAD``)."""
+
+    trailers: dict[str, str]
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+        self.trailers = {}
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks.__aiter__()
+
+
+def is_hex_sha256(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)

@@ -1,0 +1,54 @@
+"""Opening and closing the server's shared parts (database, blobs, account) in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+
+from shipyard.config import Settings
+from shipyard.services.runtime import Runtime
+from shipyard.store import AccountStore, BlobStore, Database, S3Store
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """What first start creates: the account id and the root access key pair."""
+
+    account_id: str
+    root_access_key_id: str
+    root_secret_access_key: str
+
+
+def prepare_data_dir(settings: Settings) -> None:
+    """Create the data directory readable by its owner only (it holds secrets)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(settings.data_dir, 0o700)
+
+
+async def bootstrap(settings: Settings) -> AccountInfo:
+    """Migrate the database and make the account and its root key if they do not exist."""
+    prepare_data_dir(settings)
+    database = Database(settings.resolved_database_url)
+    try:
+        await asyncio.to_thread(database.migrate)
+        accounts = AccountStore(database)
+        account = await accounts.ensure_account()
+        key = await accounts.ensure_root_key()
+        return AccountInfo(account.id, key.access_key_id, key.secret_access_key)
+    finally:
+        await database.close()
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    """Everything a serving process needs, ready: migrated, swept, account in place."""
+    prepare_data_dir(settings)
+    database = Database(settings.resolved_database_url)
+    await asyncio.to_thread(database.migrate)
+    accounts = AccountStore(database)
+    account = await accounts.ensure_account()
+    await accounts.ensure_root_key()
+    blobs = BlobStore(settings.data_dir / "objects")
+    s3 = S3Store(database, blobs)
+    await s3.sweep()
+    return Runtime(settings=settings, database=database, blobs=blobs, accounts=accounts, s3=s3, account_id=account.id)

@@ -1,0 +1,181 @@
+"""The metadata schema, as SQLAlchemy Core tables.
+
+The Alembic revisions under ``migrations/versions`` create exactly this schema; a test
+compares the two, so a change here needs a new revision there.
+
+Conventions: times are integer milliseconds since the epoch (UTC), which both SQLite and
+PostgreSQL store and compare exactly; object keys sort by their UTF-8 bytes (SQLite's
+default ``BINARY`` collation, ``COLLATE "C"`` on PostgreSQL), which is S3's listing order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: A row id that is SQLite's rowid there and a 64-bit identity on PostgreSQL.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+#: An S3 object key: compared byte-wise on every backend.
+KeyText = Text().with_variant(Text(collation="C"), "postgresql")
+
+#: A bucket name, listed in byte order.
+BucketName = String(63).with_variant(String(63, collation="C"), "postgresql")
+
+#: An ASCII identifier compared byte-wise (upload ids sort by initiation time).
+SortableId = String(128).with_variant(String(128, collation="C"), "postgresql")
+
+#: Where a row is the current version of its key (the partial unique index's condition).
+#: Spelled per dialect as queries compare ``is_latest == true()`` (SQLite renders ``= 1``),
+#: so SQLite's planner recognises the partial index.
+LATEST_SQLITE = text("is_latest = 1")
+LATEST_POSTGRESQL = text("is_latest")
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(12), primary_key=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("access_key_id", String(128), primary_key=True),
+    Column("secret_access_key", String(128), nullable=False),
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("principal_arn", Text, nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+buckets = Table(
+    "buckets",
+    metadata,
+    Column("name", BucketName, primary_key=True),
+    Column("region", String(32), nullable=False),
+    Column("owner", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    #: None (never configured), "Enabled" or "Suspended".
+    Column("versioning", String(16)),
+)
+
+#: Bucket sub-resources stored as documents (policy JSON, tag sets, CORS, lifecycle...).
+bucket_configs = Table(
+    "bucket_configs",
+    metadata,
+    Column("bucket", BucketName, ForeignKey("buckets.name", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("document", Text, nullable=False),
+    PrimaryKeyConstraint("bucket", "kind"),
+)
+
+
+def _content_columns() -> list[Column[Any]]:
+    """What an object and a multipart upload both carry: headers, metadata, tags, class."""
+    return [
+        Column("content_type", Text),
+        Column("content_encoding", Text),
+        Column("content_disposition", Text),
+        Column("content_language", Text),
+        Column("cache_control", Text),
+        Column("expires", Text),
+        Column("user_metadata", JSON),
+        Column("extra", JSON),
+        Column("tags", JSON),
+        Column("storage_class", String(32), nullable=False),
+        Column("checksum_algorithm", String(16)),
+        Column("checksum_type", String(16)),
+    ]
+
+
+#: One row per object version, delete markers included. ``seq`` orders versions by
+#: creation (newest = highest). ``segments`` lists the blobs holding the bytes, in order,
+#: as ``[blob_id, size, part_checksum]`` triples: one for a simple upload, one per part for
+#: a multipart object (``parts_count`` is set only then).
+object_versions = Table(
+    "object_versions",
+    metadata,
+    Column("seq", RowId, primary_key=True, autoincrement=True),
+    Column("bucket", BucketName, ForeignKey("buckets.name"), nullable=False),
+    Column("key", KeyText, nullable=False),
+    Column("version_id", String(64), nullable=False),
+    Column("is_latest", Boolean, nullable=False),
+    Column("is_delete_marker", Boolean, nullable=False),
+    Column("modified_ms", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("etag", String(80)),
+    *_content_columns(),
+    Column("checksum", String(128)),
+    Column("parts_count", Integer),
+    Column("segments", JSON),
+    UniqueConstraint("bucket", "key", "version_id"),
+    Index(
+        "ix_object_versions_latest",
+        "bucket",
+        "key",
+        unique=True,
+        sqlite_where=LATEST_SQLITE,
+        postgresql_where=LATEST_POSTGRESQL,
+    ),
+)
+
+#: Versions of a key, newest first (ListObjectVersions, promoting the next newest).
+Index(
+    "ix_object_versions_bucket_key_seq",
+    object_versions.c.bucket,
+    object_versions.c.key,
+    object_versions.c.seq.desc(),
+)
+
+#: In-progress multipart uploads. Upload ids sort by initiation time, as S3 lists them.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("seq", RowId, primary_key=True, autoincrement=True),
+    Column("upload_id", SortableId, nullable=False, unique=True),
+    Column("bucket", BucketName, ForeignKey("buckets.name"), nullable=False),
+    Column("key", KeyText, nullable=False),
+    Column("initiated_ms", BigInteger, nullable=False),
+    Column("initiator", Text, nullable=False),
+    *_content_columns(),
+    Index("ix_uploads_bucket_key_upload_id", "bucket", "key", "upload_id"),
+)
+
+upload_parts = Table(
+    "upload_parts",
+    metadata,
+    Column("upload_seq", RowId, ForeignKey("uploads.seq", ondelete="CASCADE"), nullable=False),
+    Column("part_number", Integer, nullable=False),
+    Column("blob", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("etag", String(80), nullable=False),
+    Column("modified_ms", BigInteger, nullable=False),
+    Column("checksum", String(128)),
+    PrimaryKeyConstraint("upload_seq", "part_number"),
+)
