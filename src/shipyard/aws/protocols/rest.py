@@ -210,6 +210,9 @@ class RestCodec(ABC):
                 response.status = int(value)
             elif location is None:
                 body_values[key] = value
+        if output.get("ContentRange") and "ContentRange" in members:
+            # HTTP: a partial body (S3 ranged GET, GetObject partNumber) is 206 Partial Content.
+            response.status = 206
         payload = shape.serialization.get("payload")
         if payload is not None:
             member = members[payload]
