@@ -23,7 +23,13 @@ from starlette.types import Receive, Scope, Send
 
 from shipyard.aws.chunked import AwsChunkedDecoder
 from shipyard.aws.models import service_model, streaming_input_member
-from shipyard.aws.payload import PlainStream, Sha256VerifiedStream, is_hex_sha256, read_limited
+from shipyard.aws.payload import (
+    PlainStream,
+    Sha256VerifiedStream,
+    is_hex_sha256,
+    read_limited,
+    verify_body_integrity,
+)
 from shipyard.aws.protocols import ProtocolCodec, codec_for_request
 from shipyard.aws.routing import ServiceTable, virtual_host_bucket
 from shipyard.aws.signing import (
@@ -132,6 +138,7 @@ class Gateway:
                 routed.stream = body
             else:
                 routed.body = await read_limited(body, limit)
+                verify_body_integrity(routed.body, request.headers, body.trailers)
 
         handler = self.routers[name].handlers.get(operation.name)
         if handler is None:
@@ -192,20 +199,25 @@ async def _receive_body(receive: Receive) -> AsyncIterator[bytes]:
 
 
 def _s3_body_stream(request: WireRequest, content_sha256: str, verified: VerifiedSignature) -> BodyStream:
-    """The S3 request body, decoded from aws-chunked framing and checked against its hash."""
+    """The S3 request body, decoded from aws-chunked framing and checked against its hash.
+
+    A hex ``x-amz-content-sha256`` covers the bytes as sent (framing included), so it is
+    checked on the raw stream, before any decoding.
+    """
     assert request.stream is not None
+    raw: BodyStream = request.stream
+    if is_hex_sha256(content_sha256):
+        raw = Sha256VerifiedStream(raw.__aiter__(), content_sha256)
     encodings = [e.strip() for e in request.headers.get("content-encoding", "").split(",")]
     if content_sha256.startswith("STREAMING-") or "aws-chunked" in encodings:
         decoded_length = request.headers.get("x-amz-decoded-content-length")
         return AwsChunkedDecoder(
-            request.stream.__aiter__(),
+            raw.__aiter__(),
             content_sha256=content_sha256,
             signature=verified,
             decoded_length=int(decoded_length) if decoded_length and decoded_length.isdigit() else None,
         )
-    if is_hex_sha256(content_sha256):
-        return Sha256VerifiedStream(request.stream.__aiter__(), content_sha256)
-    return request.stream
+    return raw
 
 
 def _guess_error_style(request: WireRequest) -> ErrorStyle:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 
+from shipyard.aws.wire import Headers
+
 from shipyard.errors import AwsError
+from shipyard.store.checksums import ALGORITHMS, Checksummer, checksum_header
 
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
@@ -65,3 +68,24 @@ class PlainStream:
 
 def is_hex_sha256(value: str) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
+def verify_body_integrity(body: bytes, headers: Headers, trailers: dict[str, str]) -> None:
+    """Check a whole (non-streamed) body against its ``Content-MD5`` and ``x-amz-checksum-*``
+    headers (or ``aws-chunked`` trailers): S3 refuses with ``BadDigest`` before acting on a
+    body that does not match.
+    """
+    content_md5 = headers.get("content-md5")
+    named = [
+        (algorithm, headers.get(checksum_header(algorithm)) or trailers.get(checksum_header(algorithm)))
+        for algorithm in ALGORITHMS
+    ]
+    named = [(algorithm, value) for algorithm, value in named if value]
+    if content_md5 is None and not named:
+        return
+    summer = Checksummer([algorithm for algorithm, _ in named], md5=content_md5 is not None)
+    summer.update(body)
+    if content_md5 is not None:
+        summer.verify_content_md5(content_md5)
+    for algorithm, value in named:
+        summer.verify(algorithm, value)
