@@ -38,6 +38,9 @@ class Settings:
     #: PEM files: when both are set the server speaks HTTPS.
     tls_cert: str = ""
     tls_key: str = ""
+    #: Sync every acknowledged write to disk (object files, their directories, SQLite's
+    #: WAL), so it survives power loss; off, writes survive a crash of the server process.
+    fsync: bool = True
     #: Requests whose body is parsed whole (not S3 object data) may not exceed this.
     max_request_body: int = 32 * 1024 * 1024
 
@@ -93,6 +96,8 @@ def _coerce(settings_field: dataclasses.Field, value: Any) -> Any:
     kind = settings_field.type
     if kind == "int":
         return int(value)
+    if kind == "bool":
+        return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
     if kind == "Path":
         return Path(value).expanduser()
     return str(value)

@@ -43,12 +43,12 @@ async def bootstrap(settings: Settings) -> AccountInfo:
 async def open_runtime(settings: Settings) -> Runtime:
     """Everything a serving process needs, ready: migrated, swept, account in place."""
     prepare_data_dir(settings)
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url, durable=settings.fsync)
     await asyncio.to_thread(database.migrate)
     accounts = AccountStore(database)
     account = await accounts.ensure_account()
     await accounts.ensure_root_key()
-    blobs = BlobStore(settings.data_dir / "objects")
+    blobs = BlobStore(settings.data_dir / "objects", durable=settings.fsync)
     s3 = S3Store(database, blobs)
     await s3.sweep()
     return Runtime(settings=settings, database=database, blobs=blobs, accounts=accounts, s3=s3, account_id=account.id)

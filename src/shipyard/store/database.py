@@ -44,16 +44,17 @@ class Database:
     ``url`` is any SQLAlchemy URL; ``sqlite:///<path>`` and ``postgresql://...`` are the
     supported ones (a PostgreSQL URL without a driver uses psycopg 3). ``readers`` bounds
     how many read transactions run at once (and, on PostgreSQL, write transactions too).
+    ``durable`` (SQLite) syncs every commit to disk; PostgreSQL follows its own settings.
     """
 
-    def __init__(self, url: str, *, readers: int = 8) -> None:
+    def __init__(self, url: str, *, readers: int = 8, durable: bool = True) -> None:
         parsed = make_url(url)
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         self.url = parsed
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
-            self.engine = _sqlite_engine(parsed, pool_size=readers + 1)
+            self.engine = _sqlite_engine(parsed, pool_size=readers + 1, durable=durable)
             writers = 1
         elif self.dialect == "postgresql":
             self.engine = create_engine(parsed, pool_size=2 * readers, max_overflow=4)
@@ -125,13 +126,14 @@ class Database:
                 return fn(conn)
 
 
-def _sqlite_engine(url: Any, *, pool_size: int) -> Engine:
+def _sqlite_engine(url: Any, *, pool_size: int, durable: bool) -> Engine:
     """A file SQLite engine in WAL mode whose transactions begin when SQLAlchemy says so.
 
     pysqlite's own transaction handling is switched off (it would begin lazily, before
     the first write only); instead ``BEGIN`` / ``BEGIN IMMEDIATE`` is sent explicitly, so a
     read transaction is a snapshot and a write transaction holds the write lock from its
-    first statement.
+    first statement. ``durable`` syncs the WAL on every commit (``synchronous=FULL``), so a
+    commit survives power loss; without it (``NORMAL``) it survives a crash of the process.
     """
     if url.database in (None, "", ":memory:"):
         raise ValueError("SQLite needs a database file (sqlite:///<path>); in-memory databases are not shared")
@@ -144,7 +146,7 @@ def _sqlite_engine(url: Any, *, pool_size: int) -> Engine:
         cursor = dbapi_connection.cursor()
         for pragma in (
             "journal_mode=WAL",
-            "synchronous=NORMAL",
+            "synchronous=FULL" if durable else "synchronous=NORMAL",
             "foreign_keys=ON",
             "busy_timeout=10000",
             "temp_store=MEMORY",
