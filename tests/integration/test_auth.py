@@ -524,9 +524,11 @@ def test_request_ids_are_unique(s3: Any) -> None:
 def test_https_round_trip_uses_aws_chunked_uploads(https_server: RunningServer) -> None:
     client = https_server.client("s3")
     sent: list[dict[str, str]] = []
-    client.meta.events.register(
-        "before-send.s3.PutObject", lambda request, **_: sent.append({k.lower(): v for k, v in request.headers.items()})
-    )
+
+    def record(request: Any, **_: Any) -> None:
+        sent.append({k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()})
+
+    client.meta.events.register("before-send.s3.PutObject", record)
     name = f"tls-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=name)
     data = bytes(range(256)) * 6000 + b"tail"  # ~1.5 MiB: more than one aws-chunked chunk

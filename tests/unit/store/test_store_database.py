@@ -31,8 +31,10 @@ def test_migration_files_ship_with_the_package() -> None:
     assert (MIGRATIONS / "versions" / "0001_initial.py").is_file()
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'nested' / 'db.sqlite'}")
+@pytest.mark.parametrize(("durable", "synchronous"), [(True, 2), (False, 1)])
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path, durable: bool, synchronous: int) -> None:
+    """WAL always; commits synced to disk (FULL = 2) only when durable, else NORMAL = 1."""
+    database = Database(f"sqlite:///{tmp_path / 'nested' / 'db.sqlite'}", durable=durable)
     try:
         pragmas = database.read_sync(
             lambda conn: [
@@ -40,7 +42,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
                 for name in ("journal_mode", "foreign_keys", "synchronous")
             ]
         )
-        assert pragmas == ["wal", 1, 1]
+        assert pragmas == ["wal", 1, synchronous]
     finally:
         database.close_sync()
 
