@@ -12,16 +12,25 @@ from shipyard.testing import RunningServer, start_server
 from shipyard.testing.postgres import temporary_database
 
 
+@pytest.fixture(scope="session")
+def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The session's server with SQLite metadata (the default backend)."""
+    with start_server(tmp_path_factory.mktemp("server-sqlite")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def postgresql_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The session's server with PostgreSQL metadata."""
+    workdir = tmp_path_factory.mktemp("server-postgresql")
+    with temporary_database() as url, start_server(workdir, database_url=url) as running:
+        yield running
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def server(request: pytest.FixtureRequest) -> RunningServer:
     """One Shipyard server per metadata backend, shared by the tests of a session."""
-    workdir = tmp_path_factory.mktemp(f"server-{request.param}")
-    if request.param == "sqlite":
-        with start_server(workdir) as running:
-            yield running
-    else:
-        with temporary_database() as url, start_server(workdir, database_url=url) as running:
-            yield running
+    return request.getfixturevalue(f"{request.param}_server")
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +58,12 @@ def https_server(tls_files: tuple[str, str, str], tmp_path_factory: pytest.TempP
 
 @pytest.fixture(params=["http", "https"])
 def any_server(request: pytest.FixtureRequest) -> RunningServer:
-    """The plain-HTTP server of each backend and the HTTPS one."""
-    return request.getfixturevalue("server" if request.param == "http" else "https_server")
+    """The plain-HTTP (SQLite) server and the HTTPS one.
+
+    Unparametrized fixtures only: ``getfixturevalue`` cannot pick a parameter of ``server``
+    for a test that does not ask for ``server`` itself.
+    """
+    return request.getfixturevalue("sqlite_server" if request.param == "http" else "https_server")
 
 
 @pytest.fixture

@@ -70,7 +70,8 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request_id = uuid.uuid4().hex[:16].upper()
-        request = _wire_request(scope, receive)
+        body = _RequestBody(receive)
+        request = _wire_request(scope, body)
         outcome = _Outcome()
         try:
             response = await self._handle(request, request_id, outcome)
@@ -80,6 +81,10 @@ class Gateway:
             error_log.exception("unhandled error in %s.%s (request %s)", outcome.service, outcome.operation, request_id)
             response = self._error_response(request, outcome, InternalError(), request_id)
         outcome.status = response.status
+        if body.left_unread(request):
+            # Answered before the body was read (an error, or Expect: 100-continue never
+            # acknowledged): the unread bytes would be parsed as the next request.
+            response.headers.append(("Connection", "close"))
         await _send(send, response, request_id, head=request.method == "HEAD" or response.status == 304)
         access_log.info(
             json.dumps(
@@ -134,11 +139,16 @@ class Gateway:
         )
         if name == "s3":
             body = _s3_body_stream(request, payload_hash, verified)
+            if isinstance(body, AwsChunkedDecoder):
+                routed.headers = _without_aws_chunked(routed.headers)
             if streaming:
                 routed.stream = body
             else:
                 routed.body = await read_limited(body, limit)
-                verify_body_integrity(routed.body, request.headers, body.trailers)
+                # Only operations with a modelled request checksum use x-amz-checksum-* for the body.
+                verify_body_integrity(
+                    routed.body, request.headers, body.trailers, checksum_headers=bool(operation.http_checksum)
+                )
 
         handler = self.routers[name].handlers.get(operation.name)
         if handler is None:
@@ -171,7 +181,7 @@ class Gateway:
         return codec.serialize_error(model, operation, error, request_id, method=request.method)
 
 
-def _wire_request(scope: Scope, receive: Receive) -> WireRequest:
+def _wire_request(scope: Scope, body: _RequestBody) -> WireRequest:
     raw_path = scope.get("raw_path")
     raw = raw_path.decode("latin-1") if raw_path else scope["path"]
     query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
@@ -182,20 +192,35 @@ def _wire_request(scope: Scope, receive: Receive) -> WireRequest:
         query=query,
         headers=Headers(scope=scope),
     )
-    request.stream = PlainStream(_receive_body(receive))
+    request.stream = PlainStream(body.chunks())
     return request
 
 
-async def _receive_body(receive: Receive) -> AsyncIterator[bytes]:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise AwsError("IncompleteBody", "The client closed the connection before sending the whole body.", 400)
-        chunk = message.get("body", b"")
-        if chunk:
-            yield chunk
-        if not message.get("more_body", False):
-            return
+class _RequestBody:
+    """The request body from the ASGI channel, remembering whether it was read to its end."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.complete = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise AwsError("IncompleteBody", "The client closed the connection before sending the whole body.", 400)
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                self.complete = True
+                return
+
+    def left_unread(self, request: WireRequest) -> bool:
+        """Whether ``request`` announced a body that was not read to its end."""
+        if self.complete:
+            return False
+        length = request.headers.get("content-length")
+        return (length is not None and length.strip() not in ("", "0")) or "transfer-encoding" in request.headers
 
 
 def _s3_body_stream(request: WireRequest, content_sha256: str, verified: VerifiedSignature) -> BodyStream:
@@ -218,6 +243,22 @@ def _s3_body_stream(request: WireRequest, content_sha256: str, verified: Verifie
             decoded_length=int(decoded_length) if decoded_length and decoded_length.isdigit() else None,
         )
     return raw
+
+
+def _without_aws_chunked(headers: Any) -> Headers:
+    """``headers`` with ``aws-chunked`` taken out of ``Content-Encoding``.
+
+    It names the framing the gateway decodes; S3 never stores it with the object
+    (``gzip,aws-chunked`` is stored as ``gzip``, ``aws-chunked`` alone as no encoding).
+    """
+    raw: list[tuple[bytes, bytes]] = []
+    for name, value in headers.items():
+        if name.lower() == "content-encoding":
+            value = ",".join(e.strip() for e in value.split(",") if e.strip() not in ("", "aws-chunked"))
+            if not value:
+                continue
+        raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    return Headers(raw=raw)
 
 
 def _guess_error_style(request: WireRequest) -> ErrorStyle:

@@ -70,14 +70,23 @@ def is_hex_sha256(value: str) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
 
 
-def verify_body_integrity(body: bytes, headers: Headers, trailers: dict[str, str]) -> None:
+def verify_body_integrity(
+    body: bytes, headers: Headers, trailers: dict[str, str], *, checksum_headers: bool = True
+) -> None:
     """Check a whole (non-streamed) body against its ``Content-MD5`` and ``x-amz-checksum-*``
     headers (or ``aws-chunked`` trailers): S3 refuses with ``BadDigest`` before acting on a
     body that does not match.
+
+    ``checksum_headers=False`` is for operations whose ``x-amz-checksum-*`` headers say
+    something else (CompleteMultipartUpload: the whole object's checksum, not the body's).
     """
     content_md5 = headers.get("content-md5")
     named = [
-        (algorithm, headers.get(checksum_header(algorithm)) or trailers.get(checksum_header(algorithm)))
+        (
+            algorithm,
+            (headers.get(checksum_header(algorithm)) if checksum_headers else None)
+            or trailers.get(checksum_header(algorithm)),
+        )
         for algorithm in ALGORITHMS
     ]
     named = [(algorithm, value) for algorithm, value in named if value]

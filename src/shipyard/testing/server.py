@@ -65,6 +65,9 @@ class RunningServer:
             AWS_SHARED_CREDENTIALS_FILE=str(self.credentials_file),
             AWS_PROFILE="shipyard",
         )
+        if self.ca_bundle:
+            # As client() verifies against it; the variable outranks the profile's ca_bundle.
+            env["AWS_CA_BUNDLE"] = self.ca_bundle
         return env
 
     def client(self, service: str, *, region: str | None = None, **config: Any) -> Any:

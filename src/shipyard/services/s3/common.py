@@ -88,6 +88,14 @@ def checksum_members(version: ObjectVersion) -> dict[str, str]:
     }
 
 
+def decoded_length(ctx: RequestContext, params: dict[str, Any]) -> int | None:
+    """An upload body's size before ``aws-chunked`` framing, as the client declared it."""
+    decoded = ctx.request.headers.get("x-amz-decoded-content-length")
+    if decoded is not None:
+        return int(decoded) if decoded.isdigit() else None
+    return params.get("ContentLength")
+
+
 def _http_date(value: Any) -> str:
     return format_datetime(value, usegmt=True) if isinstance(value, datetime) else str(value)
 

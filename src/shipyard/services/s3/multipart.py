@@ -16,10 +16,10 @@ from urllib.parse import quote
 from shipyard.errors import AwsError
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.services.s3.checksum_params import requested_checksum
-from shipyard.services.s3.common import checksum_members, object_meta, owner, parse_tagging
+from shipyard.services.s3.common import checksum_members, decoded_length, object_meta, owner, parse_tagging
 from shipyard.services.s3.conditions import precondition_failed
 from shipyard.services.s3.listing import common_prefixes, page_size, url_encoder
-from shipyard.services.s3.objects import _decoded_length, check_copy_source_conditions, parse_copy_source
+from shipyard.services.s3.objects import check_copy_source_conditions, parse_copy_source
 from shipyard.store.checksums import ALGORITHMS
 from shipyard.store.s3types import CompletedPart, Part, Upload
 
@@ -62,7 +62,7 @@ async def upload_part(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
         checksum_algorithm=algorithm,
         expected_checksum=expected,
         content_md5=params.get("ContentMD5"),
-        expected_size=_decoded_length(ctx, params),
+        expected_size=decoded_length(ctx, params),
     )
     output: dict[str, Any] = {"ETag": part.etag}
     # Echo the checksum the client sent (verified by now; a trailer is read once the body is),
@@ -115,9 +115,8 @@ async def complete_multipart_upload(ctx: RequestContext, params: dict[str, Any])
         if_match=params.get("IfMatch"),
         if_none_match=params.get("IfNoneMatch"),
     )
-    location = f"{ctx.runtime.settings.scheme}://{ctx.host}/{quote(version.bucket)}/{quote(version.key, safe='/~')}"
     return {
-        "Location": location,
+        "Location": _location(ctx, version.bucket, version.key),
         "Bucket": version.bucket,
         "Key": version.key,
         "ETag": version.etag,
@@ -267,6 +266,15 @@ def _copy_range(header: str | None) -> tuple[int, int] | None:
             fields={"ArgumentName": "x-amz-copy-source-range", "ArgumentValue": header},
         )
     return int(match.group(1)), int(match.group(2)) + 1
+
+
+def _location(ctx: RequestContext, bucket: str, key: str) -> str:
+    """The URL of a completed object, in the addressing style of the request (path or virtual host)."""
+    settings = ctx.runtime.settings
+    path = quote(key, safe="/~")
+    if ctx.host.rsplit(":", 1)[0] == f"{bucket}.{settings.base_domain}":
+        return f"{settings.scheme}://{ctx.host}/{path}"
+    return f"{settings.scheme}://{ctx.host}/{quote(bucket)}/{path}"
 
 
 def _initiator(ctx: RequestContext, upload: Upload) -> dict[str, str]:

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from shipyard.errors import AwsError
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.services.s3.checksum_params import requested_checksum
-from shipyard.services.s3.common import checksum_members, object_headers, object_meta, parse_tagging
+from shipyard.services.s3.common import checksum_members, decoded_length, object_headers, object_meta, parse_tagging
 from shipyard.services.s3.conditions import check_read_conditions, precondition_failed
 from shipyard.services.s3.ranges import parse_range
 from shipyard.store.s3types import DeleteFailure, ObjectToDelete, ObjectVersion
@@ -39,7 +39,7 @@ async def put_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
         checksum_algorithm=algorithm,
         expected_checksum=expected,
         content_md5=params.get("ContentMD5"),
-        expected_size=_decoded_length(ctx, params),
+        expected_size=decoded_length(ctx, params),
         if_match=params.get("IfMatch"),
         if_none_match=params.get("IfNoneMatch"),
     )
@@ -236,10 +236,3 @@ def _directive(params: dict[str, Any], name: str) -> str:
         raise AwsError("InvalidArgument", f"Unknown {name} value: {value}", 400, fields={"ArgumentName": name})
     return value
 
-
-def _decoded_length(ctx: RequestContext, params: dict[str, Any]) -> int | None:
-    """The body's size before ``aws-chunked`` framing, as the client declared it."""
-    decoded = ctx.request.headers.get("x-amz-decoded-content-length")
-    if decoded is not None:
-        return int(decoded) if decoded.isdigit() else None
-    return params.get("ContentLength")
