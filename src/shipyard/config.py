@@ -38,6 +38,9 @@ class Settings:
     #: PEM files: when both are set the server speaks HTTPS.
     tls_cert: str = ""
     tls_key: str = ""
+    #: PEM bundle clients should trust (the profile's ``ca_bundle``); empty means the
+    #: certificate itself, which is right for a self-signed one.
+    tls_ca: str = ""
     #: Sync every acknowledged write to disk (object files, their directories, SQLite's
     #: WAL), so it survives power loss; off, writes survive a crash of the server process.
     fsync: bool = True

@@ -33,6 +33,7 @@ from botocore.exceptions import ClientError
 
 from shipyard import __version__
 from shipyard.testing import RunningServer
+from shipyard.testing.errors import error_of
 
 # -- helpers -----------------------------------------------------------------------------
 
@@ -59,12 +60,6 @@ class Reply:
         if not self.body.lstrip().startswith(b"<"):
             return None
         return ElementTree.fromstring(self.body).findtext("RequestId")
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
-    """The (error code, HTTP status) a boto3 ``ClientError`` carries."""
-    response = excinfo.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def tls_context(server: RunningServer) -> ssl.SSLContext | None:
@@ -196,13 +191,18 @@ def virtual_host_client(server: RunningServer, **config: Any) -> Any:
     return client
 
 
-def presigning_clients(server: RunningServer) -> dict[str, Any]:
-    """boto3 clients whose presigned URLs use each signature version boto3 picks by default."""
-    return {
-        "sigv2": server.client("s3"),  # us-east-1: boto3 presigns with SigV2
-        "sigv4-region": server.client("s3", region="eu-central-1"),
-        "sigv4-config": server.client("s3", signature_version="s3v4"),
-    }
+def presigning_client(server: RunningServer, version: str) -> Any:
+    """A boto3 client whose presigned URLs use ``version``, as boto3 picks it by default.
+
+    ``sigv2``: a us-east-1 client (boto3 presigns S3 URLs with SigV2 there);
+    ``sigv4-region``: a client in another region; ``sigv4-config``: ``signature_version="s3v4"``.
+    """
+    if version == "sigv2":
+        return server.client("s3")
+    if version == "sigv4-region":
+        return server.client("s3", region="eu-central-1")
+    assert version == "sigv4-config"
+    return server.client("s3", signature_version="s3v4")
 
 
 def with_query(url: str, **changes: str) -> str:
@@ -218,6 +218,16 @@ def flip_last_character(value: str) -> str:
 
 
 SIGNATURE_VERSIONS = ["sigv2", "sigv4-region", "sigv4-config"]
+
+
+@pytest.fixture
+def server(sqlite_server: RunningServer) -> RunningServer:
+    """The SQLite session server (``s3`` and ``bucket`` follow it).
+
+    Authentication happens in the gateway, the same over either metadata backend, and
+    every other integration test signs its requests against both: one is enough here.
+    """
+    return sqlite_server
 
 
 @pytest.fixture
@@ -319,7 +329,7 @@ def test_anonymous_request_for_a_missing_bucket_reveals_nothing(server: RunningS
 @pytest.mark.parametrize("version", SIGNATURE_VERSIONS)
 def test_presigned_get(server: RunningServer, stored: tuple[str, str, bytes], version: str) -> None:
     bucket, key, data = stored
-    client = presigning_clients(server)[version]
+    client = presigning_client(server, version)
     url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
     query = dict(parse_qsl(urlsplit(url).query))
     if version == "sigv2":
@@ -337,7 +347,7 @@ def test_presigned_get_with_response_overrides(
     server: RunningServer, stored: tuple[str, str, bytes], version: str
 ) -> None:
     bucket, key, data = stored
-    client = presigning_clients(server)[version]
+    client = presigning_client(server, version)
     params = {"Bucket": bucket, "Key": key, "ResponseContentDisposition": 'attachment; filename="x y.txt"'}
     reply = fetch(client.generate_presigned_url("get_object", Params=params))
     assert reply.status == 200
@@ -348,8 +358,10 @@ def test_presigned_get_with_response_overrides(
 def test_expired_presigned_urls_are_access_denied(server: RunningServer, stored: tuple[str, str, bytes]) -> None:
     bucket, key, _ = stored
     urls = {
-        version: client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=1)
-        for version, client in presigning_clients(server).items()
+        version: presigning_client(server, version).generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=1
+        )
+        for version in SIGNATURE_VERSIONS
     }
     time.sleep(2.1)
     for version, url in urls.items():
@@ -364,7 +376,7 @@ def test_tampered_presigned_urls_are_refused(
 ) -> None:
     bucket, key, _ = stored
     s3.put_object(Bucket=bucket, Key="other", Body=b"other")
-    client = presigning_clients(server)[version]
+    client = presigning_client(server, version)
     url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
     signature = "Signature" if version == "sigv2" else "X-Amz-Signature"
     expires = "Expires" if version == "sigv2" else "X-Amz-Expires"
@@ -382,7 +394,7 @@ def test_tampered_presigned_urls_are_refused(
 
 @pytest.mark.parametrize("version", SIGNATURE_VERSIONS)
 def test_presigned_put(server: RunningServer, s3: Any, bucket: str, version: str) -> None:
-    client = presigning_clients(server)[version]
+    client = presigning_client(server, version)
     key = f"uploads/presigned {version}.csv"
     params = {"Bucket": bucket, "Key": key, "ContentType": "text/csv"}
     url = client.generate_presigned_url("put_object", Params=params, ExpiresIn=300)
@@ -480,7 +492,7 @@ def test_signed_get_of_the_root_is_list_buckets(server: RunningServer, s3: Any, 
 
 @pytest.mark.parametrize("version", SIGNATURE_VERSIONS)
 def test_presigned_get_of_the_root_is_list_buckets(server: RunningServer, bucket: str, version: str) -> None:
-    url = presigning_clients(server)[version].generate_presigned_url("list_buckets")
+    url = presigning_client(server, version).generate_presigned_url("list_buckets")
     reply = fetch(url, headers={"Accept": "text/html"})
     assert reply.status == 200, reply.body
     assert reply.headers["Content-Type"] == "application/xml"
@@ -540,6 +552,9 @@ def test_https_round_trip_uses_aws_chunked_uploads(https_server: RunningServer) 
     head = client.head_object(Bucket=name, Key="over/tls.bin")
     assert head["ContentLength"] == len(data)
     assert "ContentEncoding" not in head  # aws-chunked is framing, never stored
+    client.put_object(Bucket=name, Key="gzipped", Body=b"not really gzip", ContentEncoding="gzip")
+    assert "aws-chunked" in sent[-1]["content-encoding"]
+    assert client.head_object(Bucket=name, Key="gzipped")["ContentEncoding"] == "gzip"
 
     url = client.generate_presigned_url("get_object", Params={"Bucket": name, "Key": "over/tls.bin"})
     assert url.startswith("https://")

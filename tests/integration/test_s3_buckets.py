@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from shipyard.testing import RunningServer
+from shipyard.testing.errors import error_of
 
 OTHER_REGION = "eu-west-1"
 
@@ -26,12 +27,6 @@ OTHER_REGION = "eu-west-1"
 def unique_name(prefix: str = "b") -> str:
     """A bucket name no other test uses."""
     return f"{prefix}-{uuid.uuid4().hex[:16]}"
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
-    """The (error code, HTTP status) a boto3 ``ClientError`` carries."""
-    response = excinfo.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def raw_responses(client: Any) -> list[Any]:

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from botocore.handlers import set_list_objects_encoding_type_url
 
 from shipyard.testing import RunningServer
+from shipyard.testing.errors import error_of
 
 #: Keys that trip up encoders, routers and sorters, plus enough plain ones to page through.
 AWKWARD_KEYS = [
@@ -58,12 +59,6 @@ SHAPES = [
     ("gen/0", None),
     ("nothing-here", "/"),
 ]
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
-    """The AWS error code and HTTP status of a failed call."""
-    response = excinfo.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def utf8_sorted(keys: list[str]) -> list[str]:

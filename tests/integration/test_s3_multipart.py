@@ -16,6 +16,8 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from shipyard.testing.errors import error_of
+
 MIB = 1024 * 1024
 #: The smallest size S3 accepts for every part but the last.
 MIN_PART = 5 * MIB
@@ -35,12 +37,6 @@ def multipart_etag(parts: list[bytes]) -> str:
 def crc32_b64(payload: bytes) -> str:
     """A CRC32 as S3 writes it: base64 of the 4 big-endian bytes."""
     return base64.b64encode(zlib.crc32(payload).to_bytes(4, "big")).decode()
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
-    """The AWS error code and HTTP status of a failed call."""
-    response = excinfo.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def upload_parts(s3: Any, bucket: str, key: str, upload_id: str, parts: list[bytes]) -> list[dict[str, Any]]:

@@ -11,11 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from shipyard.testing import RunningServer
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
-    response = excinfo.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+from shipyard.testing.errors import error_of
 
 
 def b64(digest: bytes) -> str:

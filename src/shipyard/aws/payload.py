@@ -6,7 +6,6 @@ import hashlib
 from collections.abc import AsyncIterator
 
 from shipyard.aws.wire import Headers
-
 from shipyard.errors import AwsError
 from shipyard.store.checksums import ALGORITHMS, Checksummer, checksum_header
 

@@ -28,6 +28,7 @@ def _settings_options(command: click.Command) -> click.Command:
         click.option("--base-domain", help="<bucket>.<base-domain> selects a bucket (virtual-host style). [env: SHIPYARD_BASE_DOMAIN; default localhost]"),
         click.option("--tls-cert", help="PEM certificate: serve HTTPS. [env: SHIPYARD_TLS_CERT]"),
         click.option("--tls-key", help="PEM private key for --tls-cert. [env: SHIPYARD_TLS_KEY]"),
+        click.option("--tls-ca", help="PEM bundle that clients should trust, written to the profile as ca_bundle. [env: SHIPYARD_TLS_CA; default the certificate itself, for a self-signed one]"),
         click.option("--fsync/--no-fsync", default=None, help="Sync every write to disk before acknowledging it (survives power loss); --no-fsync survives process crashes only. [env: SHIPYARD_FSYNC; default on]"),
         click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="[env: SHIPYARD_LOG_LEVEL; default info]"),
     ]
@@ -37,7 +38,7 @@ def _settings_options(command: click.Command) -> click.Command:
 
 
 def _settings(values: dict) -> Settings:
-    keys = ("host", "port", "data_dir", "database_url", "region", "base_domain", "tls_cert", "tls_key", "fsync", "log_level")
+    keys = ("host", "port", "data_dir", "database_url", "region", "base_domain", "tls_cert", "tls_key", "tls_ca", "fsync", "log_level")
     return load_settings({key: values.pop(key, None) for key in keys})
 
 
@@ -51,7 +52,7 @@ def _profile(settings: Settings, name: str) -> Profile:
         region=settings.region,
         access_key_id=account.root_access_key_id,
         secret_access_key=account.root_secret_access_key,
-        ca_bundle=str(Path(settings.tls_cert).resolve()) if settings.tls_cert else "",
+        ca_bundle=str(Path(settings.tls_ca or settings.tls_cert).resolve()) if settings.tls_cert else "",
     )
 
 

@@ -31,7 +31,14 @@ import shutil
 import threading
 import uuid
 from collections import Counter
-from collections.abc import AsyncGenerator, AsyncIterable, Callable, Collection, Iterable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Callable,
+    Collection,
+    Iterable,
+    Sequence,
+)
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path

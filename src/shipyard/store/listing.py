@@ -25,7 +25,13 @@ from sqlalchemy import Connection, Select, false, select, true
 from shipyard.errors import AwsError
 from shipyard.store.engine import EngineBase
 from shipyard.store.naming import check_version_id
-from shipyard.store.records import SUMMARY_COLUMNS, AnyRow, fetch_bucket, summary_from_row, upload_from_row
+from shipyard.store.records import (
+    SUMMARY_COLUMNS,
+    AnyRow,
+    fetch_bucket,
+    summary_from_row,
+    upload_from_row,
+)
 from shipyard.store.s3types import ObjectListing, UploadListing, VersionListing
 from shipyard.store.tables import object_versions as ov
 from shipyard.store.tables import uploads

@@ -17,7 +17,13 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from shipyard.errors import AwsError
 from shipyard.store import checksums
-from shipyard.store.bodies import MAX_UPLOAD_SIZE, ExpectedChecksum, observer, quoted_etag, verify
+from shipyard.store.bodies import (
+    MAX_UPLOAD_SIZE,
+    ExpectedChecksum,
+    observer,
+    quoted_etag,
+    verify,
+)
 from shipyard.store.engine import EngineBase, SourceCheck, copy_source_check
 from shipyard.store.naming import (
     OBJECT_TAG_LIMIT,

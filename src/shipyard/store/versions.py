@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, true, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from shipyard.errors import AwsError
 from shipyard.store.naming import NULL_VERSION, new_version_id

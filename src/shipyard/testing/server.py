@@ -65,9 +65,6 @@ class RunningServer:
             AWS_SHARED_CREDENTIALS_FILE=str(self.credentials_file),
             AWS_PROFILE="shipyard",
         )
-        if self.ca_bundle:
-            # As client() verifies against it; the variable outranks the profile's ca_bundle.
-            env["AWS_CA_BUNDLE"] = self.ca_bundle
         return env
 
     def client(self, service: str, *, region: str | None = None, **config: Any) -> Any:
@@ -161,6 +158,8 @@ def start_server(
         args += ["--database-url", database_url]
     if tls:
         args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
+        if ca_bundle:
+            args += ["--tls-ca", ca_bundle]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SHIPYARD_"))}
     env.update(
         AWS_CONFIG_FILE=str(workdir / "config"),

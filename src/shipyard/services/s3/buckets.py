@@ -25,6 +25,12 @@ async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str
             "InvalidLocationConstraint", "The specified location-constraint is not valid", 400,
             fields={"LocationConstraint": constraint},
         )
+    if constraint is None and ctx.region != "us-east-1":
+        raise AwsError(
+            "IllegalLocationConstraintException",
+            "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.",
+            400,
+        )
     region = constraint or ctx.region
     if region != ctx.region:
         raise AwsError(

@@ -9,7 +9,6 @@ from shipyard.errors import AwsError
 from shipyard.store.bodies import ExpectedChecksum
 from shipyard.store.checksums import ALGORITHMS, algorithm_named, checksum_header
 
-
 _NOT_VALUES = frozenset({"ChecksumAlgorithm", "ChecksumType", "ChecksumMode"})
 
 

@@ -16,7 +16,13 @@ from urllib.parse import quote
 from shipyard.errors import AwsError
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.services.s3.checksum_params import requested_checksum
-from shipyard.services.s3.common import checksum_members, decoded_length, object_meta, owner, parse_tagging
+from shipyard.services.s3.common import (
+    checksum_members,
+    decoded_length,
+    object_meta,
+    owner,
+    parse_tagging,
+)
 from shipyard.services.s3.conditions import precondition_failed
 from shipyard.services.s3.listing import common_prefixes, page_size, url_encoder
 from shipyard.services.s3.objects import check_copy_source_conditions, parse_copy_source

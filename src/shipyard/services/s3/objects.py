@@ -8,7 +8,13 @@ from urllib.parse import unquote
 from shipyard.errors import AwsError
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.services.s3.checksum_params import requested_checksum
-from shipyard.services.s3.common import checksum_members, decoded_length, object_headers, object_meta, parse_tagging
+from shipyard.services.s3.common import (
+    checksum_members,
+    decoded_length,
+    object_headers,
+    object_meta,
+    parse_tagging,
+)
 from shipyard.services.s3.conditions import check_read_conditions, precondition_failed
 from shipyard.services.s3.ranges import parse_range
 from shipyard.store.s3types import DeleteFailure, ObjectToDelete, ObjectVersion
