@@ -15,6 +15,7 @@ from botocore.httpchecksum import (
     Sha256Checksum,
 )
 
+from shipyard.errors import AwsError
 from shipyard.store.checksums import (
     ALGORITHMS,
     ChecksumAlgorithm,
@@ -26,7 +27,6 @@ from shipyard.store.checksums import (
     decode_content_md5,
     full_object_checksum,
 )
-from shipyard.errors import AwsError
 
 BOTOCORE = {
     "CRC32": CrtCrc32Checksum,

@@ -15,11 +15,15 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from starlette.datastructures import Headers
 
-from shipyard.store.checksums import Checksummer
 from shipyard.aws.chunked import AwsChunkedDecoder
-from shipyard.aws.signing import VerifiedSignature, parse_authorization, verify_signature
+from shipyard.aws.signing import (
+    VerifiedSignature,
+    parse_authorization,
+    verify_signature,
+)
 from shipyard.aws.wire import WireRequest
 from shipyard.errors import AwsError
+from shipyard.store.checksums import Checksummer
 
 # The examples of "Signature Calculations for the Authorization Header: Transferring Payload
 # in Multiple Chunks" and "... Including Trailing Headers" in the Amazon S3 API reference.

@@ -16,8 +16,6 @@ from shipyard.aws.protocols import codec_for_request
 from shipyard.aws.wire import WireRequest, WireResponse
 from shipyard.errors import AwsError
 
-pytest.importorskip("cbor2")
-
 CLOUDWATCH = service_model("cloudwatch")
 WHEN = datetime(2026, 11, 23, 10, 0, 0, 500000, tzinfo=timezone.utc)
 

@@ -15,7 +15,13 @@ from shipyard.aws.models import (
 )
 from shipyard.aws.protocols import codec_for, codec_named, xml
 from shipyard.aws.protocols.rest import split_header_list
-from shipyard.aws.protocols.values import InvalidValue, format_timestamp, from_text, parse_timestamp, to_text
+from shipyard.aws.protocols.values import (
+    InvalidValue,
+    format_timestamp,
+    from_text,
+    parse_timestamp,
+    to_text,
+)
 
 WHEN = datetime(2026, 11, 23, 10, 0, 0, tzinfo=timezone.utc)
 

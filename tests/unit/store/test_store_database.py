@@ -80,13 +80,17 @@ async def test_concurrent_writes_never_collide(database: Database) -> None:
         assert counts == list(range(40))  # one writer: each write saw every earlier one
 
 
-def test_postgresql_compares_keys_bytewise(database: Database) -> None:
-    if not database.is_postgresql:
-        pytest.skip("SQLite's default collation is already bytewise")
+def test_postgresql_compares_keys_bytewise(postgres_url: str) -> None:
+    """PostgreSQL's default collation would reorder keys; SQLite's is bytewise already."""
+    database = Database(postgres_url)
+    database.migrate()
     query = text(
         "SELECT table_name, column_name, collation_name FROM information_schema.columns"
         " WHERE (table_name, column_name) IN (('object_versions', 'key'), ('uploads', 'key'), ('uploads', 'upload_id'),"
         " ('buckets', 'name'), ('object_versions', 'bucket'))"
     )
-    collations = database.read_sync(lambda conn: {tuple(row[:2]): row[2] for row in conn.execute(query)})
+    try:
+        collations = database.read_sync(lambda conn: {tuple(row[:2]): row[2] for row in conn.execute(query)})
+    finally:
+        database.close_sync()
     assert set(collations.values()) == {"C"} and len(collations) == 5

@@ -3,12 +3,19 @@ of S3's order, roll-up and paging rules, over keys with unicode and URL-special 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import event, text
 from store_support import chunks, seed
 
 from shipyard.errors import AwsError
-from shipyard.store.listing import decode_continuation_token, encode_continuation_token, prefix_end
+from shipyard.store.database import Database
+from shipyard.store.listing import (
+    decode_continuation_token,
+    encode_continuation_token,
+    prefix_end,
+)
 from shipyard.store.objects import S3Store
 
 pytestmark = pytest.mark.anyio
@@ -314,13 +321,17 @@ async def test_a_large_common_prefix_is_skipped_with_one_seek(s3: S3Store, datab
     assert len(fetched) <= 5
 
 
-async def test_listing_query_is_an_index_range_scan(database) -> None:
-    if database.is_postgresql:
-        pytest.skip("reads SQLite's query plan")
+def test_listing_query_is_an_index_range_scan(tmp_path: Path) -> None:
+    """SQLite's query plan for a listing page: the latest-version index, no sort."""
+    database = Database(f"sqlite:///{tmp_path / 'plan.db'}")
+    database.migrate()
     query = (
         "EXPLAIN QUERY PLAN SELECT key FROM object_versions WHERE bucket = 'b' AND is_latest = 1"
         " AND is_delete_marker = 0 AND key > 'a' ORDER BY key LIMIT 10"
     )
-    plan = database.read_sync(lambda conn: [row[-1] for row in conn.execute(text(query))])
+    try:
+        plan = database.read_sync(lambda conn: [row[-1] for row in conn.execute(text(query))])
+    finally:
+        database.close_sync()
     assert any("ix_object_versions_latest" in detail for detail in plan), plan
     assert not any("TEMP B-TREE" in detail for detail in plan), plan
