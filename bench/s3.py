@@ -48,7 +48,7 @@ import botocore
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
-from shipyard.testing.server import free_port, start_server
+from shipyard.testing.server import free_port, peak_rss_bytes, start_server
 
 MIB = 1024 * 1024
 REGION = "us-east-1"
@@ -105,10 +105,7 @@ class Peer:
 
     def peak_rss_bytes(self) -> int:
         """The process's peak resident memory so far (VmHWM)."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        raise RuntimeError(f"no VmHWM in /proc/{self.pid}/status")
+        return peak_rss_bytes(self.pid)
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the process (all its threads) has used so far."""

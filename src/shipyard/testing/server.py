@@ -27,6 +27,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def peak_rss_bytes(pid: int) -> int:
+    """Process ``pid``'s peak resident memory so far (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
+
+
 @dataclass
 class RunningServer:
     """A Shipyard server process and what a client needs to reach it."""
@@ -109,21 +117,10 @@ class RunningServer:
         self.stop(kill=kill)
         self.start()
 
-    def rss_bytes(self) -> int:
-        """The server process's resident memory now."""
-        assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmRSS")
-
     def peak_rss_bytes(self) -> int:
         """The server process's peak resident memory so far (VmHWM)."""
         assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmHWM")
+        return peak_rss_bytes(self.process.pid)
 
     def _healthy(self) -> bool:
         import ssl
