@@ -179,3 +179,9 @@ upload_parts = Table(
     Column("checksum", String(128)),
     PrimaryKeyConstraint("upload_seq", "part_number"),
 )
+
+# --- IAM (users, groups, roles, policies): revision 0002 ---------------------------------
+
+# --- STS sessions (temporary credentials): revision 0003 ---------------------------------
+
+# --- Audit trail: revision 0004 ----------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Identities, policies, the policy engine and STS sessions."""
