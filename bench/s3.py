@@ -670,13 +670,13 @@ def report(plan: Plan, results: dict[PeerSpec, PeerResult], cp: list[float], inf
     return "\n".join(parts)
 
 
-def write_between_markers(path: Path, body: str) -> None:
-    """Replace what lies between the results markers in ``path`` (append them if missing)."""
+def write_between_markers(path: Path, body: str, *, start: str = START_MARKER, end: str = END_MARKER) -> None:
+    """Replace what lies between the ``start`` and ``end`` markers in ``path`` (append them if missing)."""
     text = path.read_text() if path.exists() else ""
-    block = f"{START_MARKER}\n{body}\n{END_MARKER}"
-    if START_MARKER in text and END_MARKER in text:
-        head, rest = text.split(START_MARKER, 1)
-        tail = rest.split(END_MARKER, 1)[1]
+    block = f"{start}\n{body}\n{end}"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1]
         text = f"{head}{block}{tail}"
     else:
         text = f"{text.rstrip()}\n\n{block}\n" if text else f"{block}\n"

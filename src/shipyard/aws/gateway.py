@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -21,6 +22,8 @@ from botocore.model import OperationModel, ServiceModel
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
+from shipyard.audit import AuditEvent, principal_kind, redact, username
+from shipyard.audit.resources import with_buckets
 from shipyard.aws.chunked import AwsChunkedDecoder
 from shipyard.aws.models import service_model, streaming_input_member
 from shipyard.aws.payload import (
@@ -34,14 +37,19 @@ from shipyard.aws.protocols import ProtocolCodec, codec_for_request
 from shipyard.aws.routing import ServiceTable, virtual_host_bucket
 from shipyard.aws.signing import (
     ErrorStyle,
+    SignedRequestInfo,
     VerifiedSignature,
     credential_error,
     parse_authorization,
     s3_payload_hash,
     verify_signature,
 )
+from shipyard.aws.validation import validate_input
 from shipyard.aws.wire import BodyStream, WireRequest, WireResponse
 from shipyard.errors import AwsError, InternalError, NotImplementedOperation
+from shipyard.iam.actions import read_only
+from shipyard.iam.callers import ANONYMOUS_CALLER, Credential
+from shipyard.iam.context_keys import RequestFacts
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.services.runtime import Runtime
 
@@ -51,12 +59,23 @@ error_log = logging.getLogger("shipyard.gateway")
 
 @dataclasses.dataclass
 class _Outcome:
-    """What the access log records of one request."""
+    """What the access log and the audit trail record of one request (as far as it got)."""
 
     service: str | None = None
     operation: str | None = None
     access_key: str | None = None
     status: int = 500
+    region: str | None = None
+    principal_arn: str | None = None
+    principal_kind: str | None = None
+    #: CloudTrail's ``principalId`` (``aws:userid``).
+    principal_id: str | None = None
+    username: str | None = None
+    #: ARNs the request acted on.
+    resources: tuple[str, ...] = ()
+    #: The parsed request parameters (before redaction); None if never parsed.
+    params: Mapping[str, Any] | None = None
+    error: AwsError | None = None
 
 
 class Gateway:
@@ -69,17 +88,25 @@ class Gateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
+        received_at = datetime.now(UTC)
         request_id = uuid.uuid4().hex[:16].upper()
         body = _RequestBody(receive)
         request = _wire_request(scope, body)
         outcome = _Outcome()
         try:
-            response = await self._handle(request, request_id, outcome)
+            response = await self._handle(scope, request, request_id, outcome)
         except AwsError as error:
+            outcome.error = error
             response = self._error_response(request, outcome, error, request_id)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the last line of defence: logged, answered as InternalError
             error_log.exception("unhandled error in %s.%s (request %s)", outcome.service, outcome.operation, request_id)
-            response = self._error_response(request, outcome, InternalError(), request_id)
+            outcome.error = InternalError()
+            response = self._error_response(request, outcome, outcome.error, request_id)
+        try:
+            await self.runtime.audit.record(self._audit_event(scope, request, request_id, received_at, outcome))
+        except AwsError as error:
+            await _discard(response)
+            response = self._error_response(request, outcome, error, request_id)
         outcome.status = response.status
         if body.left_unread(request):
             # Answered before the body was read (an error, or Expect: 100-continue never
@@ -102,7 +129,7 @@ class Gateway:
             )
         )
 
-    async def _handle(self, request: WireRequest, request_id: str, outcome: _Outcome) -> WireResponse:
+    async def _handle(self, scope: Scope, request: WireRequest, request_id: str, outcome: _Outcome) -> WireResponse:
         signed = parse_authorization(request, error_style=_guess_error_style(request))
         outcome.service = name = self.services.identify(request, signed.service if signed else None)
         model = service_model(name)
@@ -118,13 +145,7 @@ class Gateway:
             operation, path_params = codec.resolve_operation(model, routed)
         outcome.operation = operation.name
 
-        if signed is None:
-            raise credential_error("missing", style)
-        outcome.access_key = signed.access_key
-        key = await self.runtime.accounts.get_access_key(signed.access_key)
-        if key is None or key.status != "Active":
-            raise credential_error("unknown-access-key", style, signed.access_key)
-
+        credential = await self._credential(signed, name, style, outcome)
         streaming = streaming_input_member(operation) is not None
         if name == "s3":
             payload_hash = s3_payload_hash(request, signed)
@@ -132,11 +153,25 @@ class Gateway:
             if model.protocol.startswith("rest") and not streaming:
                 routed.body = await read_limited(routed.stream, limit)
             payload_hash = hashlib.sha256(routed.body).hexdigest()
-        # SigV4 signs the path as sent; SigV2's resource names the bucket even when virtual-hosted.
-        verified = verify_signature(
-            request if signed.scheme.startswith("sigv4") else routed,
-            signed, key.secret_access_key, payload_hash=payload_hash, host=request.headers.get("host", ""), error_style=style
-        )
+        verified = None
+        if signed is not None and credential is not None:
+            # SigV4 signs the path as sent; SigV2's resource names the bucket even when virtual-hosted.
+            verified = verify_signature(
+                request if signed.scheme.startswith("sigv4") else routed,
+                signed,
+                credential.secret_access_key,
+                payload_hash=payload_hash,
+                host=request.headers.get("host", ""),
+                error_style=style,
+            )
+            if credential.session is not None and credential.session.expired():
+                raise credential_error("expired-token", style)
+        authorizer = self.runtime.authorizer
+        caller = ANONYMOUS_CALLER if credential is None else await authorizer.caller(credential)
+        outcome.principal_arn = None if caller.is_anonymous else caller.principal.arn
+        outcome.principal_kind = caller.principal.kind
+        outcome.principal_id = caller.user_id
+        outcome.username = caller.display_name
         if name == "s3":
             body = _s3_body_stream(request, payload_hash, verified)
             if isinstance(body, AwsChunkedDecoder):
@@ -153,19 +188,91 @@ class Gateway:
         handler = self.routers[name].handlers.get(operation.name)
         if handler is None:
             raise NotImplementedOperation(name, operation.name)
-        params = codec.parse(operation, routed, path_params)
+        params = outcome.params = codec.parse(operation, routed, path_params)
+        if name != "s3":
+            validate_input(operation, params, skip=self.routers[name].self_validated[operation.name])
+        region = outcome.region or self.runtime.settings.region
+        facts = RequestFacts(
+            source_ip=_client_ip(scope),
+            secure_transport=scope.get("scheme") == "https",
+            user_agent=request.headers.get("user-agent"),
+            region=region,
+        )
+        outcome.resources = await authorizer.authorize(
+            caller, name, operation.name, params, facts, error_style=style
+        )
         context = RequestContext(
             request_id=request_id,
-            region=signed.region or self.runtime.settings.region,
+            region=region,
             account_id=self.runtime.account_id,
-            access_key=signed.access_key,
-            principal_arn=key.principal_arn,
+            access_key=caller.access_key_id,
+            principal_arn=None if caller.is_anonymous else caller.principal.arn,
             request=routed,
             host=request.headers.get("host", ""),
             runtime=self.runtime,
+            caller=caller,
         )
         output = await handler(context, params)
         return codec.serialize(operation, output or {}, request_id)
+
+    async def _credential(
+        self, signed: SignedRequestInfo | None, service: str, style: ErrorStyle, outcome: _Outcome
+    ) -> Credential | None:
+        """The credential that signed the request (its signature still unchecked), or None.
+
+        Unsigned requests are anonymous; only S3 serves them (where a bucket policy may
+        allow). A session key needs its own session token; a long-term key none.
+        """
+        if signed is None:
+            if service != "s3":
+                raise credential_error("missing", style)
+            return None
+        outcome.access_key = signed.access_key
+        outcome.region = signed.region
+        credential = await self.runtime.authorizer.credential(signed.access_key)
+        if credential is None or not credential.active:
+            raise credential_error("unknown-access-key", style, signed.access_key)
+        session = credential.session
+        if session is None:
+            if signed.session_token:
+                raise credential_error("invalid-token", style)
+        elif not session.accepts_token(signed.session_token):
+            raise credential_error("invalid-token", style)
+        elif session.kind == "session-token" and service == "iam":
+            # IAM takes session-token credentials only with MFA, which Shipyard does not issue.
+            raise credential_error("invalid-token", style)
+        return credential
+
+    def _audit_event(
+        self, scope: Scope, request: WireRequest, request_id: str, received_at: datetime, outcome: _Outcome
+    ) -> AuditEvent:
+        """What the audit trail keeps of this request: everything known when it was answered."""
+        model = service_model(outcome.service) if outcome.service else None
+        operation = _operation_or_none(model, outcome.operation) if model else None
+        params = None
+        if outcome.params is not None:
+            params = redact(outcome.params, operation.input_shape if operation else None)
+        return AuditEvent(
+            event_id=str(uuid.uuid4()),
+            time=received_at,
+            request_id=request_id,
+            service=outcome.service,
+            event_source=f"{model.signing_name or model.endpoint_prefix}.amazonaws.com" if model else None,
+            operation=outcome.operation,
+            principal_arn=outcome.principal_arn,
+            principal_kind=outcome.principal_kind or principal_kind(outcome.principal_arn),
+            principal_id=outcome.principal_id,
+            username=outcome.username or username(outcome.principal_arn),
+            access_key_id=outcome.access_key,
+            source_ip=_client_ip(scope),
+            user_agent=request.headers.get("user-agent"),
+            region=outcome.region or self.runtime.settings.region,
+            resources=with_buckets(outcome.resources),
+            parameters=params,
+            error_code=outcome.error.code if outcome.error else None,
+            error_message=outcome.error.message if outcome.error else None,
+            read_only=bool(outcome.service and outcome.operation and read_only(outcome.service, outcome.operation)),
+        )
 
     def _apply_virtual_host(self, request: WireRequest, service: str) -> WireRequest:
         """A copy of ``request`` with a virtual-hosted bucket moved into the path."""
@@ -179,6 +286,11 @@ class Gateway:
         codec: ProtocolCodec = codec_for_request(model, request)
         operation = _operation_or_none(model, outcome.operation)
         return codec.serialize_error(model, operation, error, request_id, method=request.method)
+
+
+def _client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else ""
 
 
 def _wire_request(scope: Scope, body: _RequestBody) -> WireRequest:
@@ -279,6 +391,13 @@ def _error_style(name: str, model: ServiceModel) -> ErrorStyle:
 
 def _operation_or_none(model: ServiceModel, name: str | None) -> OperationModel | None:
     return model.operation_model(name) if name else None
+
+
+async def _discard(response: WireResponse) -> None:
+    """Release a response that will not be sent (a streamed body holds an open file)."""
+    close = getattr(response.body, "aclose", None)
+    if close is not None:
+        await close()
 
 
 async def _send(send: Send, response: WireResponse, request_id: str, *, head: bool) -> None:

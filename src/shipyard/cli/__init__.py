@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 
 from shipyard import __version__
+from shipyard.cli.audit import audit
 from shipyard.cli.profile import Profile, write_profile
 from shipyard.config import Settings, load_settings
 
@@ -117,3 +118,6 @@ def configure(profile_name: str, force: bool, print_only: bool, as_json: bool, *
         console.print(f"[red]AWS profile {profile_name!r} exists already[/]; use --force to replace it or --print to see it.")
         sys.exit(1)
     console.print(f"Wrote AWS profile [bold]{profile_name}[/].")
+
+
+main.add_command(audit)

@@ -6,7 +6,11 @@ import asyncio
 import os
 from dataclasses import dataclass
 
+from shipyard.audit import AuditLog
 from shipyard.config import Settings
+from shipyard.iam.authorizer import Authorizer
+from shipyard.iam.sessions import SessionStore
+from shipyard.iam.store import IamStore
 from shipyard.services.runtime import Runtime
 from shipyard.store import AccountStore, BlobStore, Database, S3Store
 
@@ -51,4 +55,18 @@ async def open_runtime(settings: Settings) -> Runtime:
     blobs = BlobStore(settings.data_dir / "objects", durable=settings.fsync)
     s3 = S3Store(database, blobs)
     await s3.sweep()
-    return Runtime(settings=settings, database=database, blobs=blobs, accounts=accounts, s3=s3, account_id=account.id)
+    iam = IamStore(database, accounts, account.id)
+    sessions = SessionStore(database)
+    await sessions.purge_expired()
+    return Runtime(
+        settings=settings,
+        database=database,
+        blobs=blobs,
+        accounts=accounts,
+        s3=s3,
+        account_id=account.id,
+        audit=AuditLog(database),
+        iam=iam,
+        sessions=sessions,
+        authorizer=Authorizer(account_id=account.id, accounts=accounts, sessions=sessions, iam=iam, s3=s3),
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipyard.aws.wire import WireRequest
 
 if TYPE_CHECKING:
+    from shipyard.iam.callers import Caller
     from shipyard.server.runtime import Runtime
 
 Output = dict[str, Any]
@@ -27,6 +28,8 @@ class RequestContext:
     request: WireRequest
     host: str
     runtime: Runtime
+    #: Who signed the request (None only where no caller could be established).
+    caller: Caller | None = None
 
 
 class ServiceRouter:
@@ -43,12 +46,18 @@ class ServiceRouter:
     def __init__(self, service_name: str) -> None:
         self.service_name = service_name
         self.handlers: dict[str, Handler] = {}
+        #: Input members a handler checks itself (with the service's own error codes)
+        #: instead of the gateway's model validation.
+        self.self_validated: dict[str, frozenset[str]] = {}
 
-    def operation(self, name: str) -> Callable[[Handler], Handler]:
+    def operation(self, name: str, *, validates: Iterable[str] = ()) -> Callable[[Handler], Handler]:
+        """Register a handler for ``name``; ``validates`` names the members it checks itself."""
+
         def register(handler: Handler) -> Handler:
             if name in self.handlers:
                 raise ValueError(f"{self.service_name}.{name} registered twice")
             self.handlers[name] = handler
+            self.self_validated[name] = frozenset(validates)
             return handler
 
         return register
@@ -56,4 +65,4 @@ class ServiceRouter:
     def include(self, other: ServiceRouter) -> None:
         """Adopt every handler of ``other`` (a service split over several modules)."""
         for name, handler in other.handlers.items():
-            self.operation(name)(handler)
+            self.operation(name, validates=other.self_validated[name])(handler)

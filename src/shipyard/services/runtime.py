@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shipyard.audit import AuditLog
 from shipyard.config import Settings
+from shipyard.iam.authorizer import Authorizer
+from shipyard.iam.sessions import SessionStore
+from shipyard.iam.store import IamStore
 from shipyard.store.accounts import AccountStore
 from shipyard.store.blobs import BlobStore
 from shipyard.store.database import Database
@@ -21,6 +25,10 @@ class Runtime:
     accounts: AccountStore
     s3: S3Store
     account_id: str
+    audit: AuditLog
+    iam: IamStore
+    sessions: SessionStore
+    authorizer: Authorizer
 
     async def close(self) -> None:
         """Release the database's threads and connections."""

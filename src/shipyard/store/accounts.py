@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
@@ -118,7 +119,7 @@ class AccountStore:
                 )
                 if (row := conn.execute(query).first()) is not None:
                     return _key(row)
-            return _create(conn, account.id, account.root_arn, access_key_id, secret_access_key)
+            return insert_access_key(conn, account.id, account.root_arn, access_key_id, secret_access_key)
 
         return self._remember(await self._db.write(ensure))
 
@@ -129,7 +130,7 @@ class AccountStore:
         account = await self.ensure_account()
         return self._remember(
             await self._db.write(
-                lambda conn: _create(conn, account.id, principal_arn, access_key_id, secret_access_key)
+                lambda conn: insert_access_key(conn, account.id, principal_arn, access_key_id, secret_access_key)
             )
         )
 
@@ -164,7 +165,7 @@ class AccountStore:
             where = access_keys.c.access_key_id == access_key_id
             row = conn.execute(select(access_keys).where(where)).first()
             if row is None:
-                raise _no_such_key(access_key_id)
+                raise no_such_key(access_key_id)
             conn.execute(update(access_keys).where(where).values(status=status))
             return replace(_key(row), status=status)
 
@@ -175,11 +176,16 @@ class AccountStore:
 
         def drop(conn: Connection) -> None:
             if conn.execute(delete(access_keys).where(access_keys.c.access_key_id == access_key_id)).rowcount == 0:
-                raise _no_such_key(access_key_id)
+                raise no_such_key(access_key_id)
 
         try:
             await self._db.write(drop)
         finally:
+            self._cache.pop(access_key_id, None)
+
+    def forget(self, access_key_ids: Iterable[str]) -> None:
+        """Drop cached keys whose rows another transaction changed (a renamed user's keys)."""
+        for access_key_id in access_key_ids:
             self._cache.pop(access_key_id, None)
 
     def _remember(self, key: AccessKey) -> AccessKey:
@@ -187,9 +193,10 @@ class AccountStore:
         return key
 
 
-def _create(
-    conn: Connection, account_id: str, principal_arn: str, access_key_id: str | None, secret: str | None
+def insert_access_key(
+    conn: Connection, account_id: str, principal_arn: str, access_key_id: str | None = None, secret: str | None = None
 ) -> AccessKey:
+    """Insert a new active key for ``principal_arn`` in the caller's transaction (random unless given)."""
     values = {
         "access_key_id": access_key_id or new_access_key_id(),
         "secret_access_key": secret or new_secret_access_key(),
@@ -213,5 +220,6 @@ def _key(row: AnyRow | SimpleNamespace) -> AccessKey:
     )
 
 
-def _no_such_key(access_key_id: str) -> AwsError:
+def no_such_key(access_key_id: str) -> AwsError:
+    """IAM's 404 for an access key id that does not exist."""
     return AwsError("NoSuchEntity", f"The Access Key with id {access_key_id} cannot be found.", 404)

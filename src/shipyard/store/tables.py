@@ -182,6 +182,178 @@ upload_parts = Table(
 
 # --- IAM (users, groups, roles, policies): revision 0002 ---------------------------------
 
+#: IAM names are unique regardless of case ("Bob" and "bob" are one user): ``name_key``
+#: is the lower-cased name, unique, and every lookup by name goes through it.
+#: ``tags`` is a JSON object (key -> value) in the order the tags were added.
+iam_users = Table(
+    "iam_users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False, unique=True),
+    Column("path", String(512), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("boundary_arn", Text),
+    Column("tags", JSON),
+)
+
+iam_groups = Table(
+    "iam_groups",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False, unique=True),
+    Column("path", String(512), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+iam_roles = Table(
+    "iam_roles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False, unique=True),
+    Column("path", String(512), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    #: The trust policy (AssumeRolePolicyDocument) as the client sent it.
+    Column("trust_policy", Text, nullable=False),
+    Column("description", Text),
+    Column("max_session_duration", Integer, nullable=False),
+    Column("boundary_arn", Text),
+    Column("tags", JSON),
+)
+
+iam_group_members = Table(
+    "iam_group_members",
+    metadata,
+    Column("group_id", String(32), ForeignKey("iam_groups.id"), nullable=False),
+    Column("user_id", String(32), ForeignKey("iam_users.id"), nullable=False, index=True),
+    Column("added_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("group_id", "user_id"),
+)
+
+#: Customer managed policies. AWS managed ones live in code (``shipyard.iam.managed``).
+#: Version ids never repeat: ``next_version`` is the number of the next ``vN``.
+iam_policies = Table(
+    "iam_policies",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False, unique=True),
+    Column("path", String(512), nullable=False),
+    Column("arn", Text, nullable=False, unique=True),
+    Column("description", Text),
+    Column("default_version", String(16), nullable=False),
+    Column("next_version", Integer, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("tags", JSON),
+)
+
+iam_policy_versions = Table(
+    "iam_policy_versions",
+    metadata,
+    Column("policy_id", String(32), ForeignKey("iam_policies.id", ondelete="CASCADE"), nullable=False),
+    Column("version_id", String(16), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("policy_id", "version_id"),
+)
+
+#: Managed policies (customer or AWS managed, by ARN) attached to a user, group or role.
+iam_attachments = Table(
+    "iam_attachments",
+    metadata,
+    Column("entity_kind", String(8), nullable=False),
+    Column("entity_id", String(32), nullable=False),
+    Column("policy_arn", Text, nullable=False, index=True),
+    Column("attached_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("entity_kind", "entity_id", "policy_arn"),
+)
+
+#: Inline policies of a user, group or role, as the client sent them.
+iam_inline_policies = Table(
+    "iam_inline_policies",
+    metadata,
+    Column("entity_kind", String(8), nullable=False),
+    Column("entity_id", String(32), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("document", Text, nullable=False),
+    PrimaryKeyConstraint("entity_kind", "entity_id", "name"),
+)
+
 # --- STS sessions (temporary credentials): revision 0003 ---------------------------------
 
+#: Temporary credentials from STS. ``kind`` is ``assumed-role`` (AssumeRole: the principal
+#: is ``arn:aws:sts::<acct>:assumed-role/<role>/<session>``) or ``session-token``
+#: (GetSessionToken: the principal is the calling user or root). Only a SHA-256 of the
+#: session token is kept: the token is a bearer secret, shown once.
+sts_sessions = Table(
+    "sts_sessions",
+    metadata,
+    Column("access_key_id", String(128), primary_key=True),
+    Column("secret_access_key", String(128), nullable=False),
+    Column("token_sha256", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("principal_arn", Text, nullable=False),
+    Column("source_arn", Text, nullable=False),
+    Column("role_arn", Text),
+    Column("role_id", String(32)),
+    Column("session_name", String(64)),
+    Column("policy", Text),
+    Column("policy_arns", JSON),
+    Column("tags", JSON),
+    Column("source_identity", String(64)),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False, index=True),
+)
+
 # --- Audit trail: revision 0004 ----------------------------------------------------------
+
+#: One row per API call, allowed or refused. Listed newest first by ``(time_ms, seq)``;
+#: each LookupEvents attribute has an index that ends in that order.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", RowId, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("time_ms", BigInteger, nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("service", String(64)),
+    Column("event_source", String(128)),
+    Column("event_name", String(128)),
+    Column("principal_arn", Text),
+    Column("principal_id", String(128)),
+    Column("principal_kind", String(16)),
+    Column("username", String(128)),
+    Column("access_key_id", String(128)),
+    Column("source_ip", String(64), nullable=False),
+    Column("user_agent", Text),
+    Column("region", String(32), nullable=False),
+    Column("read_only", Boolean, nullable=False),
+    Column("error_code", String(128)),
+    Column("error_message", Text),
+    #: Request parameters, secrets redacted; NULL when refused before they were parsed.
+    Column("parameters", JSON),
+    Index("ix_audit_events_time_ms_seq", "time_ms", "seq"),
+    Index("ix_audit_events_username_time_ms_seq", "username", "time_ms", "seq"),
+    Index("ix_audit_events_event_name_time_ms_seq", "event_name", "time_ms", "seq"),
+    Index("ix_audit_events_access_key_id_time_ms_seq", "access_key_id", "time_ms", "seq"),
+    Index("ix_audit_events_event_source_time_ms_seq", "event_source", "time_ms", "seq"),
+    Index("ix_audit_events_read_only_time_ms_seq", "read_only", "time_ms", "seq"),
+)
+
+#: The resources an audited call acted on, by CloudTrail type and name (LookupEvents
+#: filters on either), in the order the request named them.
+audit_resources = Table(
+    "audit_resources",
+    metadata,
+    Column("event_seq", RowId, ForeignKey("audit_events.seq", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("arn", Text, nullable=False),
+    Column("resource_type", String(64)),
+    Column("resource_name", Text, nullable=False),
+    PrimaryKeyConstraint("event_seq", "position"),
+    Index("ix_audit_resources_resource_name_event_seq", "resource_name", "event_seq"),
+    Index("ix_audit_resources_resource_type_event_seq", "resource_type", "event_seq"),
+)

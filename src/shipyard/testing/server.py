@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,15 +75,32 @@ class RunningServer:
         )
         return env
 
-    def client(self, service: str, *, region: str | None = None, **config: Any) -> Any:
-        """A boto3 client for ``service`` signed with the root key."""
-        access_key, secret_key = self.credentials
+    def client(
+        self,
+        service: str,
+        *,
+        region: str | None = None,
+        credentials: Mapping[str, str] | None = None,
+        **config: Any,
+    ) -> Any:
+        """A boto3 client for ``service`` signed with the root key, or with ``credentials``.
+
+        ``credentials`` is shaped as IAM and STS return them: ``AccessKeyId``,
+        ``SecretAccessKey`` and, for temporary ones, ``SessionToken``.
+        """
+        if credentials is None:
+            access_key, secret_key = self.credentials
+            token = None
+        else:
+            access_key, secret_key = credentials["AccessKeyId"], credentials["SecretAccessKey"]
+            token = credentials.get("SessionToken")
         return boto3.session.Session().client(
             service,
             endpoint_url=self.endpoint_url,
             region_name=region or self.region,
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
+            aws_session_token=token,
             verify=self.ca_bundle if self.ca_bundle else True,
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
         )

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from shipyard.errors import AwsError
+from shipyard.iam.policy import PolicyType, parse_policy
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.services.s3.common import owner
 from shipyard.store.naming import validate_bucket_name
@@ -71,6 +72,7 @@ async def list_buckets(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 @router.operation("DeleteBucket")
 async def delete_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     await ctx.runtime.s3.delete_bucket(params["Bucket"])
+    ctx.runtime.authorizer.forget_bucket_policy(params["Bucket"])
     return {}
 
 
@@ -110,6 +112,7 @@ async def put_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict
         policy = policy.decode("utf-8", "replace")
     validate_policy_document(policy, params["Bucket"])
     await ctx.runtime.s3.put_bucket_policy(params["Bucket"], policy)
+    ctx.runtime.authorizer.forget_bucket_policy(params["Bucket"])
     return {}
 
 
@@ -121,6 +124,7 @@ async def get_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict
 @router.operation("DeleteBucketPolicy")
 async def delete_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     await ctx.runtime.s3.delete_bucket_policy(params["Bucket"])
+    ctx.runtime.authorizer.forget_bucket_policy(params["Bucket"])
     return {}
 
 
@@ -178,6 +182,10 @@ def validate_policy_document(text: str, bucket: str) -> None:
         for resource in [resources] if isinstance(resources, str) else resources:
             if not (isinstance(resource, str) and (resource == "*" or resource.startswith(f"arn:aws:s3:::{bucket}"))):
                 raise _malformed("Policy has invalid resource")
+    try:
+        parse_policy(document, PolicyType.RESOURCE)
+    except AwsError as error:  # the policy engine's finer checks, under S3's error code
+        raise _malformed(error.message) from None
 
 
 def _malformed(message: str) -> AwsError:

@@ -7,8 +7,8 @@ Create Date: 2026-11-23
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0003"
 down_revision = "0002"
@@ -17,8 +17,27 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "sts_sessions",
+        sa.Column("access_key_id", sa.String(128), nullable=False),
+        sa.Column("secret_access_key", sa.String(128), nullable=False),
+        sa.Column("token_sha256", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("principal_arn", sa.Text(), nullable=False),
+        sa.Column("source_arn", sa.Text(), nullable=False),
+        sa.Column("role_arn", sa.Text()),
+        sa.Column("role_id", sa.String(32)),
+        sa.Column("session_name", sa.String(64)),
+        sa.Column("policy", sa.Text()),
+        sa.Column("policy_arns", sa.JSON()),
+        sa.Column("tags", sa.JSON()),
+        sa.Column("source_identity", sa.String(64)),
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.Column("expires_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("access_key_id", name="pk_sts_sessions"),
+    )
+    op.create_index("ix_sts_sessions_expires_ms", "sts_sessions", ["expires_ms"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("sts_sessions")
