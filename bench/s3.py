@@ -48,7 +48,7 @@ import botocore
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
-from shipyard.testing.server import free_port, peak_rss_bytes, start_server
+from shipyard.testing.server import cpu_seconds, free_port, peak_rss_bytes, start_server
 
 MIB = 1024 * 1024
 REGION = "us-east-1"
@@ -109,10 +109,7 @@ class Peer:
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the process (all its threads) has used so far."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()  # the command name may contain spaces
-        utime, stime = int(fields[11]), int(fields[12])
-        return (utime + stime) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.pid)
 
     def log_size(self) -> int:
         """How many bytes the server's log holds now."""

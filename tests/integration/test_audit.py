@@ -221,7 +221,16 @@ def test_resources_are_recorded_and_looked_up_by_name_and_type(
         since,
         LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": bucket}],
     )
-    assert {e["CloudTrailEvent"]["requestID"] for e in by_name} >= {put, listed}
+    assert listed in {e["CloudTrailEvent"]["requestID"] for e in by_name}
+    object_arn = f"arn:aws:s3:::{bucket}/a/b.csv"
+    by_arn = trail(
+        server,
+        since,
+        LookupAttributes=[
+            {"AttributeKey": "ResourceName", "AttributeValue": object_arn}
+        ],
+    )
+    assert [e["CloudTrailEvent"]["requestID"] for e in by_arn] == [put]
     [entry] = by_request(by_name, [listed])[listed]
     assert entry["Resources"] == [
         {"ResourceType": "AWS::S3::Bucket", "ResourceName": bucket}

@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from shipyard.testing import RunningServer
-from shipyard.testing.identities import allow, create_user, unique_name
+from shipyard.testing.identities import allow, create_role, create_user, unique_name
 
 
 def _denied(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
@@ -284,3 +284,41 @@ def test_existing_object_tags_are_condition_keys(server: RunningServer, datasets
         Bucket=datasets, Key="public/pii.csv", Tagging={"TagSet": [{"Key": "classification", "Value": "open"}]}
     )
     assert s3.get_object(Bucket=datasets, Key="public/pii.csv")["Body"].read() == b"2"
+
+
+def test_the_audit_trail_shows_each_call_with_its_outcome(server: RunningServer, datasets: str) -> None:
+    analyst = create_user(server, prefix="analyst", policy=allow(["s3:GetObject", "sts:AssumeRole"]))
+    role_arn = create_role(server, trusted=analyst.arn, policy=allow("s3:ListBucket"))
+    s3 = server.client("s3", credentials=analyst.credentials)
+    s3.get_object(Bucket=datasets, Key="public/a.csv")
+    with pytest.raises(ClientError):
+        s3.put_object(Bucket=datasets, Key="public/x.csv", Body=b"1")
+    session = server.client("sts", credentials=analyst.credentials).assume_role(
+        RoleArn=role_arn, RoleSessionName="audited"
+    )["Credentials"]
+    server.client("s3", credentials=session).list_objects_v2(Bucket=datasets)
+    iam = server.client("iam")
+    iam.update_access_key(UserName=analyst.name, AccessKeyId=analyst.credentials["AccessKeyId"], Status="Inactive")
+    with pytest.raises(ClientError):
+        s3.get_object(Bucket=datasets, Key="public/a.csv")
+
+    def events(key: str, value: str) -> list[dict]:
+        found = server.client("cloudtrail").lookup_events(
+            LookupAttributes=[{"AttributeKey": key, "AttributeValue": value}], MaxResults=50
+        )["Events"]
+        return [json.loads(event["CloudTrailEvent"]) for event in reversed(found)]
+
+    by_key = events("AccessKeyId", analyst.credentials["AccessKeyId"])
+    assert [(e["eventName"], e.get("errorCode")) for e in by_key] == [
+        ("GetObject", None),
+        ("PutObject", "AccessDenied"),
+        ("AssumeRole", None),
+        ("GetObject", "InvalidAccessKeyId"),
+    ]
+    denied = by_key[1]
+    assert denied["userIdentity"]["arn"] == analyst.arn
+    assert "because no identity-based policy allows the s3:PutObject action" in denied["errorMessage"]
+    assert {r["ARN"] for r in denied["resources"]} >= {f"arn:aws:s3:::{datasets}/public/x.csv"}
+    [listed] = events("AccessKeyId", session["AccessKeyId"])
+    assert listed["eventName"] == "ListObjectsV2" and listed.get("errorCode") is None
+    assert listed["userIdentity"]["arn"].endswith("/audited")

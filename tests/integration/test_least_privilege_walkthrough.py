@@ -139,3 +139,20 @@ def test_least_privilege_walkthrough(sqlite_server: RunningServer, tmp_path: Pat
     refused = as_trainer("s3", "cp", f"s3://{bucket}/public/iris.csv", "-", check=False)
     assert refused.returncode != 0 and "(403) when calling the HeadObject operation" in refused.stderr
     assert root("s3", "cp", f"s3://{bucket}/models/model.csv", "-").stdout == data.read_text()
+
+    # The trail shows the analyst's calls, the refused one with its reason.
+    found = root.json(
+        "cloudtrail", "lookup-events", "--lookup-attributes", f"AttributeKey=Username,AttributeValue={analyst}"
+    )["Events"]
+    records = [json.loads(event["CloudTrailEvent"]) for event in found]
+    refused_put = [r for r in records if r["eventName"] == "PutObject"]
+    assert refused_put and all(r["errorCode"] == "AccessDenied" for r in refused_put)
+    assert {"GetObject", "HeadObject", "AssumeRole", "GetCallerIdentity"} <= {r["eventName"] for r in records}
+    shown = subprocess.run(
+        [sys.executable, "-m", "shipyard", "audit", "--user", analyst, "--event", "PutObject", "--json"],
+        env=root.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert [r["errorCode"] for r in json.loads(shown.stdout)] == ["AccessDenied"] * len(refused_put)

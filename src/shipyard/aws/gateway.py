@@ -48,6 +48,7 @@ from shipyard.aws.validation import validate_input
 from shipyard.aws.wire import BodyStream, WireRequest, WireResponse
 from shipyard.errors import AwsError, InternalError, NotImplementedOperation
 from shipyard.iam.actions import read_only
+from shipyard.iam.authorizer import resources_of
 from shipyard.iam.callers import ANONYMOUS_CALLER, Credential
 from shipyard.iam.context_keys import RequestFacts
 from shipyard.services.base import RequestContext, ServiceRouter
@@ -198,9 +199,9 @@ class Gateway:
             user_agent=request.headers.get("user-agent"),
             region=region,
         )
-        outcome.resources = await authorizer.authorize(
-            caller, name, operation.name, params, facts, error_style=style
-        )
+        needed = authorizer.required(caller, name, operation.name, params, region=region)
+        outcome.resources = resources_of(needed)
+        await authorizer.authorize(caller, name, operation.name, needed, facts, error_style=style)
         context = RequestContext(
             request_id=request_id,
             region=region,

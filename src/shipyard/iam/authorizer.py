@@ -100,41 +100,45 @@ class Authorizer:
         """The caller a verified credential acts as (its policies are loaded and cached)."""
         return (await self._identity(credential)).caller
 
+    def required(
+        self, caller: Caller, service: str, operation: str, params: Mapping[str, Any], *, region: str
+    ) -> list[RequiredAction] | None:
+        """What ``operation`` needs with these parameters (None: not in the action table)."""
+        if not has_entry(service, operation):
+            return None
+        return required_actions(
+            service,
+            operation,
+            params,
+            region=region,
+            account_id=self.account_id,
+            caller_arn=caller.principal.arn if caller.principal.kind == "user" else None,
+        )
+
     async def authorize(
         self,
         caller: Caller,
         service: str,
         operation: str,
-        params: Mapping[str, Any],
+        needed: list[RequiredAction] | None,
         facts: RequestFacts,
         *,
         error_style: str,
-    ) -> tuple[str, ...]:
-        """Check every action ``operation`` needs; return the resource ARNs it acts on.
+    ) -> None:
+        """Check every action in ``needed`` (from :meth:`required`) for ``caller``.
 
         Raises the service family's access-denied error, worded as AWS words it, for the
         first check that fails. An operation missing from the action table is denied to
         everyone but root.
         """
-        if not has_entry(service, operation):
-            if caller.is_root:
-                return ()
+        if caller.is_root or ((service, operation) in _ALWAYS_ALLOWED and not caller.is_anonymous):
+            return
+        if needed is None:
             raise _denied(
                 error_style,
                 f"User: {caller.principal.arn} is not authorized to perform: {service}:{operation} "
                 "because Shipyard's action table has no entry for it",
             )
-        needed = required_actions(
-            service,
-            operation,
-            params,
-            region=facts.region,
-            account_id=self.account_id,
-            caller_arn=caller.principal.arn if caller.principal.kind == "user" else None,
-        )
-        resources = tuple(dict.fromkeys(arn for required in needed for arn in required.resources if arn != "*"))
-        if caller.is_root or ((service, operation) in _ALWAYS_ALLOWED and not caller.is_anonymous):
-            return resources
         identity = await self._identity_for(caller)
         base = {**principal_keys(caller), **request_keys(facts)}
         for required in needed:
@@ -144,7 +148,6 @@ class Authorizer:
                 if not decision.allowed:
                     message = "Access Denied" if caller.is_anonymous else denial_message(request, decision)
                     raise _denied(error_style, message)
-        return resources
 
     async def trust_allows(self, caller: Caller, role: PrincipalRecord, context: Mapping[str, Any]) -> bool:
         """Whether ``role``'s trust policy lets ``caller`` assume it (sts:AssumeRole)."""
@@ -297,6 +300,11 @@ class Authorizer:
                 self._entity_arns.clear()
             self._entity_arns[cache_key] = known
         return known
+
+
+def resources_of(needed: list[RequiredAction] | None) -> tuple[str, ...]:
+    """The resource ARNs a request acts on, in order, without repeats (for the audit trail)."""
+    return tuple(dict.fromkeys(arn for required in needed or () for arn in required.resources if arn != "*"))
 
 
 def _tests_key_prefix(policies: PolicySet, prefix: str) -> bool:

@@ -35,6 +35,14 @@ def peak_rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time process ``pid`` (all its threads) has used so far."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()  # the command name may contain spaces
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class RunningServer:
     """A Shipyard server process and what a client needs to reach it."""
@@ -138,6 +146,11 @@ class RunningServer:
         """The server process's peak resident memory so far (VmHWM)."""
         assert self.process is not None
         return peak_rss_bytes(self.process.pid)
+
+    def cpu_seconds(self) -> float:
+        """The server process's CPU time so far (user + system)."""
+        assert self.process is not None
+        return cpu_seconds(self.process.pid)
 
     def _healthy(self) -> bool:
         import ssl
