@@ -226,8 +226,10 @@ def report(results: dict[str, Any], count: int, reps: int) -> str:
             f"- user / root: **{ratio:.3f}** (request time +{(1 / ratio - 1) * 100:.1f}%); target ≥ {TARGET:.2f}: "
             f"{'met' if ratio >= TARGET else '**missed**'}"
         ),
-        f"- server CPU per request (medians): root {root_cpu:,.0f} µs, user {user_cpu:,.0f} µs "
-        f"(+{(user_cpu / root_cpu - 1) * 100:.1f}%); the boto3 client, not the server, bounds the rate here",
+        (
+            f"- server CPU per request (medians): root {root_cpu:,.0f} µs, user {user_cpu:,.0f} µs "
+            f"(+{(user_cpu / root_cpu - 1) * 100:.1f}%); the boto3 client, not the server, bounds the rate here"
+        ),
         f"- policy engine alone: {results['engine_us']:.1f} µs per decision (same policies, in-process)",
         f"- {results['server']}",
         *machine_lines(),

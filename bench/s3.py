@@ -448,8 +448,8 @@ def machine_lines() -> list[str]:
         pass
     return [
         f"- Machine: {len(os.sched_getaffinity(0))} CPUs (nproc), {cpu}, {platform.system()} {platform.release()}",
-        f"- Python {platform.python_version()}, boto3 {boto3.__version__}, botocore {botocore.__version__}, "
-        f"moto {_version('moto')}",
+        (f"- Python {platform.python_version()}, boto3 {boto3.__version__}, botocore {botocore.__version__}, "
+        f"moto {_version('moto')}"),
         f"- Shipyard commit: {_git_commit()} (at the start of the run)",
     ]
 
@@ -627,18 +627,18 @@ def report(plan: Plan, results: dict[PeerSpec, PeerResult], cp: list[float], inf
         "```",
         "",
         *info.machine,
-        f"- Medians of {plan.small_reps} repetitions (small objects, distinct keys each) and "
+        (f"- Medians of {plan.small_reps} repetitions (small objects, distinct keys each) and "
         f"{plan.large_reps} (large object; `cp`: {len(cp)}); each peer warmed up with {WARMUP_REQUESTS} requests "
-        "first; `sync` before each large-object measurement, none inside it.",
+        "first; `sync` before each large-object measurement, none inside it."),
     ]
     for spec, result in results.items():
         if spec.is_shipyard and result.ran:
             parts += ["", results_table(plan, spec.label, result, moto, cp)]
     parts += [
         "",
-        "CPU: the server process's CPU time per object (or MiB), and in brackets the CPU time of the "
+        ("CPU: the server process's CPU time per object (or MiB), and in brackets the CPU time of the "
         "server process / of the bench client process per second of wall time (100% = one core busy; "
-        f"the machine has {len(os.sched_getaffinity(0))}), over every repetition:",
+        f"the machine has {len(os.sched_getaffinity(0))}), over every repetition:"),
         "",
         cpu_table(plan, results),
         "",

@@ -43,7 +43,7 @@ def aws(
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``aws ARGS`` with the server's ``shipyard`` profile; by default it must succeed."""
     result = subprocess.run(
-        [str(AWS), *map(str, args)], env=server.client_env(), input=stdin, capture_output=True, timeout=120
+        [str(AWS), *map(str, args)], env=server.client_env(), input=stdin, capture_output=True, timeout=120, check=False
     )
     if check:
         assert result.returncode == 0, result.stderr.decode(errors="replace")
@@ -57,7 +57,7 @@ def aws_json(server: RunningServer, *args: str | Path) -> Any:
 
 def shipyard(*args: str | Path, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the ``shipyard`` command with exactly ``env`` as its environment."""
-    result = subprocess.run([str(SHIPYARD), *map(str, args)], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([str(SHIPYARD), *map(str, args)], env=env, capture_output=True, text=True, timeout=120, check=False)
     if check:
         assert result.returncode == 0, result.stderr
     return result

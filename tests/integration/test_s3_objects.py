@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -522,4 +522,4 @@ def test_signed_streaming_chunks_are_verified(server: RunningServer, s3, bucket:
 def test_last_modified_is_recent_utc(s3, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="t", Body=b"x")
     modified = s3.head_object(Bucket=bucket, Key="t")["LastModified"]
-    assert abs(datetime.now(timezone.utc) - modified) < timedelta(minutes=2)
+    assert abs(datetime.now(UTC) - modified) < timedelta(minutes=2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from shipyard.aws.wire import WireRequest, WireResponse
 from shipyard.errors import AwsError
 
 CLOUDWATCH = service_model("cloudwatch")
-WHEN = datetime(2026, 11, 23, 10, 0, 0, 500000, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 23, 10, 0, 0, 500000, tzinfo=UTC)
 
 
 def _request(operation: str, params: dict[str, Any]) -> WireRequest:

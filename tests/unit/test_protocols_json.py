@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,8 +28,8 @@ from shipyard.errors import AwsError
 
 SAGEMAKER = service_model("sagemaker")
 CODEC = codec_for(SAGEMAKER)
-WHEN = datetime(2026, 11, 23, 10, 0, 0, tzinfo=timezone.utc)
-WHEN_MS = datetime(2026, 11, 23, 10, 0, 1, 250000, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
+WHEN_MS = datetime(2026, 11, 23, 10, 0, 1, 250000, tzinfo=UTC)
 
 TRAINING_JOB = {
     "TrainingJobName": "xgb-1",
@@ -136,7 +136,7 @@ def test_boto3_requests_parse_back(service: str, operation: str, params: dict[st
 def test_timestamps_come_back_as_utc_datetimes() -> None:
     _, parsed = parse_request("sagemaker", "ListTrainingJobs", {"CreationTimeAfter": WHEN_MS})
     assert parsed["CreationTimeAfter"] == WHEN_MS
-    assert parsed["CreationTimeAfter"].tzinfo is timezone.utc
+    assert parsed["CreationTimeAfter"].tzinfo is UTC
 
 
 def _json_request(target: str, body: bytes, service: str = "sagemaker") -> WireRequest:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,7 +25,7 @@ from shipyard.errors import AwsError
 
 IAM = service_model("iam")
 CODEC = codec_for(IAM)
-WHEN = datetime(2026, 11, 23, 10, 0, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
 
 REQUESTS = [
     (
@@ -194,7 +194,7 @@ ANSWERS = [
                 "AccessKeyId": "ASIA",
                 "SecretAccessKey": "secret",
                 "SessionToken": "token",
-                "Expiration": datetime(2026, 11, 23, 11, 0, 0, 123000, tzinfo=timezone.utc),
+                "Expiration": datetime(2026, 11, 23, 11, 0, 0, 123000, tzinfo=UTC),
             },
             "AssumedRoleUser": {
                 "AssumedRoleId": "AROA:s",

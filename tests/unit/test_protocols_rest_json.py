@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ from shipyard.errors import AwsError
 
 RUNTIME = service_model("sagemaker-runtime")
 CODEC = codec_for(RUNTIME)
-WHEN = datetime(2026, 11, 23, 10, 0, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
 
 REQUESTS = [
     (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -29,7 +29,7 @@ from shipyard.errors import AwsError
 
 S3 = service_model("s3")
 CODEC = codec_for(S3)
-WHEN = datetime(2026, 11, 23, 10, 0, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
 
 # Params botocore adds on its own (flexible checksums, Content-Length, checksum mode),
 # and the request stream every streaming operation gets.

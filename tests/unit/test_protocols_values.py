@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -23,7 +23,7 @@ from shipyard.aws.protocols.values import (
     to_text,
 )
 
-WHEN = datetime(2026, 11, 23, 10, 0, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_format_timestamp(fmt: str, value: object, expected: object) -> None:
 def test_parse_timestamp(text: str) -> None:
     parsed = parse_timestamp(text)
     assert parsed == WHEN
-    assert parsed.tzinfo is timezone.utc
+    assert parsed.tzinfo is UTC
 
 
 def test_parse_timestamp_refuses_nonsense() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -41,7 +41,7 @@ def test_unsatisfiable_range(header: str, size: int) -> None:
     assert excinfo.value.headers == {"Content-Range": f"bytes */{size}"}
 
 
-MODIFIED = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+MODIFIED = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 ETAG = '"abc"'
 BEFORE, AFTER = MODIFIED - timedelta(seconds=1), MODIFIED + timedelta(seconds=1)
 SAME_SECOND = MODIFIED.replace(microsecond=0)

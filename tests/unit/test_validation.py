@@ -41,7 +41,7 @@ def test_a_pattern_violation_names_the_member_and_the_pattern() -> None:
 
 
 def test_every_violation_is_listed() -> None:
-    code, message = _message("sts", "AssumeRole", {"RoleArn": "short", "RoleSessionName": "x", "DurationSeconds": 60})
+    _code, message = _message("sts", "AssumeRole", {"RoleArn": "short", "RoleSessionName": "x", "DurationSeconds": 60})
     assert message.startswith("3 validation errors detected: ")
     assert (
         "Value 'short' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20"

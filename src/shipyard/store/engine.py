@@ -12,7 +12,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from sqlalchemy import Connection
 
@@ -71,7 +71,7 @@ class ObjectReader:
         if self._release is not None:
             self._release()
 
-    async def __aenter__(self) -> ObjectReader:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *_: object) -> None:

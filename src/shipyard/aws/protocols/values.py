@@ -11,7 +11,7 @@ import base64
 import binascii
 import calendar
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 
@@ -31,10 +31,10 @@ def to_datetime(value: Any) -> datetime:
     """A timezone-aware UTC datetime from a datetime (naive means UTC), epoch number or text."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, timezone.utc)
+        return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str):
         return parse_timestamp(value)
     raise InvalidValue(f"not a timestamp: {value!r}")
@@ -44,7 +44,7 @@ def parse_timestamp(text: str) -> datetime:
     """Parse an ISO 8601, RFC 822 or epoch-seconds timestamp into a UTC datetime."""
     text = text.strip()
     try:
-        return datetime.fromtimestamp(float(text), timezone.utc)
+        return datetime.fromtimestamp(float(text), UTC)
     except (ValueError, OverflowError, OSError):
         pass
     try:
@@ -58,8 +58,8 @@ def parse_timestamp(text: str) -> datetime:
             except (TypeError, ValueError, OverflowError) as exc:
                 raise InvalidValue(f"not a timestamp: {text!r}") from exc
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def format_timestamp(value: Any, fmt: str) -> str | int | float:
