@@ -63,18 +63,20 @@ class _Subject:
     context: dict[str, list[str]]
 
 
-def _principal_subject(tx: Tx, source_arn: str) -> _Subject:
+def _source_entity(tx: Tx, source_arn: str) -> tuple[str, Any]:
+    """The user, group or role a ``PolicySourceArn`` names, with its kind."""
     parts = parse_entity_arn(source_arn)
-    if (
-        parts is None
-        or parts[0] != tx.account_id
-        or parts[1] not in ("user", "group", "role")
-    ):
+    if parts is None or parts[0] != tx.account_id or parts[1] not in ("user", "group", "role"):
         raise AwsError("InvalidInput", f"Invalid ARN: {source_arn}", 400)
     kind, name = parts[1], parts[3]
     entity = entities.find(tx, kind, name)
     if entity is None:
         raise entities.no_such_entity(kind, name)
+    return kind, entity
+
+
+def _principal_subject(tx: Tx, source_arn: str) -> _Subject:
+    kind, entity = _source_entity(tx, source_arn)
     if kind == "group":
         return _Subject(
             Principal(entity.arn, tx.account_id, "user"),
@@ -241,17 +243,7 @@ async def get_context_keys_for_custom_policy(
 
 
 def _principal_documents(tx: Tx, source_arn: str) -> list[str]:
-    parts = parse_entity_arn(source_arn)
-    if (
-        parts is None
-        or parts[0] != tx.account_id
-        or parts[1] not in ("user", "group", "role")
-    ):
-        raise AwsError("InvalidInput", f"Invalid ARN: {source_arn}", 400)
-    kind, name = parts[1], parts[3]
-    entity = entities.find(tx, kind, name)
-    if entity is None:
-        raise entities.no_such_entity(kind, name)
+    kind, entity = _source_entity(tx, source_arn)
     owners = [(kind, entity.id)]
     if kind == "user":
         owners += [("group", group.id) for group in entities.groups_of(tx, entity.id)]
