@@ -322,3 +322,15 @@ def test_the_audit_trail_shows_each_call_with_its_outcome(server: RunningServer,
     [listed] = events("AccessKeyId", session["AccessKeyId"])
     assert listed["eventName"] == "ListObjectsV2" and listed.get("errorCode") is None
     assert listed["userIdentity"]["arn"].endswith("/audited")
+
+
+def test_delete_objects_refuses_key_by_key(server: RunningServer, datasets: str) -> None:
+    user = create_user(server, policy=allow("s3:DeleteObject", f"arn:aws:s3:::{datasets}/public/*"))
+    s3 = server.client("s3", credentials=user.credentials)
+    answer = s3.delete_objects(
+        Bucket=datasets, Delete={"Objects": [{"Key": "public/a.csv"}, {"Key": "private/b.csv"}]}
+    )
+    assert [d["Key"] for d in answer["Deleted"]] == ["public/a.csv"]
+    assert [(e["Key"], e["Code"]) for e in answer["Errors"]] == [("private/b.csv", "AccessDenied")]
+    remaining = server.client("s3").list_objects_v2(Bucket=datasets)["Contents"]
+    assert [o["Key"] for o in remaining] == ["private/b.csv"]

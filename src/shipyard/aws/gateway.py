@@ -201,7 +201,11 @@ class Gateway:
         )
         needed = authorizer.required(caller, name, operation.name, params, region=region)
         outcome.resources = resources_of(needed)
-        await authorizer.authorize(caller, name, operation.name, needed, facts, error_style=style)
+        denied: frozenset[str] = frozenset()
+        if needed is not None and operation.name in self.routers[name].per_resource:
+            denied = await authorizer.denied_resources(caller, name, operation.name, needed, facts)
+        else:
+            await authorizer.authorize(caller, name, operation.name, needed, facts, error_style=style)
         context = RequestContext(
             request_id=request_id,
             region=region,
@@ -212,6 +216,7 @@ class Gateway:
             host=request.headers.get("host", ""),
             runtime=self.runtime,
             caller=caller,
+            denied_resources=denied,
         )
         output = await handler(context, params)
         return codec.serialize(operation, output or {}, request_id)

@@ -13,7 +13,7 @@ Policies are cached per principal and dropped whenever IAM changes (the IAM stor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -131,7 +131,7 @@ class Authorizer:
         first check that fails. An operation missing from the action table is denied to
         everyone but root.
         """
-        if caller.is_root or ((service, operation) in _ALWAYS_ALLOWED and not caller.is_anonymous):
+        if self._unchecked(caller, service, operation):
             return
         if needed is None:
             raise _denied(
@@ -139,6 +139,26 @@ class Authorizer:
                 f"User: {caller.principal.arn} is not authorized to perform: {service}:{operation} "
                 "because Shipyard's action table has no entry for it",
             )
+        async for _, request, decision in self._denials(caller, needed, facts):
+            message = "Access Denied" if caller.is_anonymous else denial_message(request, decision)
+            raise _denied(error_style, message)
+
+    async def denied_resources(
+        self, caller: Caller, service: str, operation: str, needed: list[RequiredAction], facts: RequestFacts
+    ) -> frozenset[str]:
+        """The resources in ``needed`` that ``caller`` may not act on (per-resource operations)."""
+        if self._unchecked(caller, service, operation):
+            return frozenset()
+        return frozenset([resource async for resource, _, _ in self._denials(caller, needed, facts)])
+
+    def _unchecked(self, caller: Caller, service: str, operation: str) -> bool:
+        """Root, and operations any valid credentials may call, need no evaluation."""
+        return caller.is_root or ((service, operation) in _ALWAYS_ALLOWED and not caller.is_anonymous)
+
+    async def _denials(
+        self, caller: Caller, needed: list[RequiredAction], facts: RequestFacts
+    ) -> AsyncIterator[tuple[str, AuthorizationRequest, Decision]]:
+        """Each check of ``needed`` that fails: the resource, the request and the decision."""
         identity = await self._identity_for(caller)
         base = {**principal_keys(caller), **request_keys(facts)}
         for required in needed:
@@ -146,8 +166,7 @@ class Authorizer:
                 resource = await self._with_iam_path(resource)
                 decision, request = await self._decide(identity, required, resource, base)
                 if not decision.allowed:
-                    message = "Access Denied" if caller.is_anonymous else denial_message(request, decision)
-                    raise _denied(error_style, message)
+                    yield resource, request, decision
 
     async def trust_allows(self, caller: Caller, role: PrincipalRecord, context: Mapping[str, Any]) -> bool:
         """Whether ``role``'s trust policy lets ``caller`` assume it (sts:AssumeRole)."""

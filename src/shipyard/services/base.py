@@ -30,6 +30,8 @@ class RequestContext:
     runtime: Runtime
     #: Who signed the request (None only where no caller could be established).
     caller: Caller | None = None
+    #: For per-resource operations: the resource ARNs the caller may not act on.
+    denied_resources: frozenset[str] = frozenset()
 
 
 class ServiceRouter:
@@ -49,15 +51,27 @@ class ServiceRouter:
         #: Input members a handler checks itself (with the service's own error codes)
         #: instead of the gateway's model validation.
         self.self_validated: dict[str, frozenset[str]] = {}
+        #: Operations that answer per resource (DeleteObjects): a denied resource is an
+        #: error entry in the result, not a refusal of the whole request.
+        self.per_resource: set[str] = set()
 
-    def operation(self, name: str, *, validates: Iterable[str] = ()) -> Callable[[Handler], Handler]:
-        """Register a handler for ``name``; ``validates`` names the members it checks itself."""
+    def operation(
+        self, name: str, *, validates: Iterable[str] = (), per_resource: bool = False
+    ) -> Callable[[Handler], Handler]:
+        """Register a handler for ``name``.
+
+        ``validates`` names the input members the handler checks itself; with
+        ``per_resource`` the handler gets the denied resources in
+        ``RequestContext.denied_resources`` instead of the request being refused.
+        """
 
         def register(handler: Handler) -> Handler:
             if name in self.handlers:
                 raise ValueError(f"{self.service_name}.{name} registered twice")
             self.handlers[name] = handler
             self.self_validated[name] = frozenset(validates)
+            if per_resource:
+                self.per_resource.add(name)
             return handler
 
         return register
@@ -65,4 +79,6 @@ class ServiceRouter:
     def include(self, other: ServiceRouter) -> None:
         """Adopt every handler of ``other`` (a service split over several modules)."""
         for name, handler in other.handlers.items():
-            self.operation(name, validates=other.self_validated[name])(handler)
+            self.operation(name, validates=other.self_validated[name], per_resource=name in other.per_resource)(
+                handler
+            )

@@ -115,7 +115,7 @@ async def delete_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     return output
 
 
-@router.operation("DeleteObjects")
+@router.operation("DeleteObjects", per_resource=True)
 async def delete_objects(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     request = params.get("Delete") or {}
     entries = [
@@ -126,9 +126,16 @@ async def delete_objects(ctx: RequestContext, params: dict[str, Any]) -> dict[st
         raise AwsError(
             "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema", 400
         )
-    outcomes = await ctx.runtime.s3.delete_objects(bucket=params["Bucket"], objects=entries)
+    bucket = params["Bucket"]
+    # Keys the caller may not delete are reported one by one, as S3 does; the rest go ahead.
+    refused = [entry for entry in entries if f"arn:aws:s3:::{bucket}/{entry.key}" in ctx.denied_resources]
+    errors: list[dict[str, Any]] = [
+        {"Key": entry.key, "VersionId": entry.version_id, "Code": "AccessDenied", "Message": "Access Denied"}
+        for entry in refused
+    ]
+    allowed = [entry for entry in entries if entry not in refused]
+    outcomes = await ctx.runtime.s3.delete_objects(bucket=bucket, objects=allowed) if allowed else []
     deleted: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
     for outcome in outcomes:
         if isinstance(outcome, DeleteFailure):
             errors.append(
