@@ -334,3 +334,22 @@ def test_delete_objects_refuses_key_by_key(server: RunningServer, datasets: str)
     assert [(e["Key"], e["Code"]) for e in answer["Errors"]] == [("private/b.csv", "AccessDenied")]
     remaining = server.client("s3").list_objects_v2(Bucket=datasets)["Contents"]
     assert [o["Key"] for o in remaining] == ["private/b.csv"]
+
+
+def test_resource_tags_of_buckets_and_principal_tags_meet_in_conditions(server: RunningServer) -> None:
+    root = server.client("s3")
+    ours, theirs = unique_name("team-a"), unique_name("team-b")
+    for name, team in ((ours, "a"), (theirs, "b")):
+        root.create_bucket(Bucket=name)
+        root.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "team", "Value": team}]})
+        root.put_object(Bucket=name, Key="k", Body=team.encode())
+    policy = allow(
+        "s3:GetObject",
+        "arn:aws:s3:::*/*",
+        Condition={"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}},
+    )
+    s3 = server.client("s3", credentials=create_user(server, policy=policy, tags={"team": "a"}).credentials)
+    assert s3.get_object(Bucket=ours, Key="k")["Body"].read() == b"a"
+    with pytest.raises(ClientError) as excinfo:
+        s3.get_object(Bucket=theirs, Key="k")
+    _denied(excinfo)

@@ -49,7 +49,7 @@ from shipyard.aws.wire import BodyStream, WireRequest, WireResponse
 from shipyard.errors import AwsError, InternalError, NotImplementedOperation
 from shipyard.iam.actions import read_only
 from shipyard.iam.authorizer import resources_of
-from shipyard.iam.callers import ANONYMOUS_CALLER, Credential
+from shipyard.iam.callers import ANONYMOUS_CALLER, Caller, Credential
 from shipyard.iam.context_keys import RequestFacts
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.services.runtime import Runtime
@@ -167,8 +167,7 @@ class Gateway:
             )
             if credential.session is not None and credential.session.expired():
                 raise credential_error("expired-token", style)
-        authorizer = self.runtime.authorizer
-        caller = ANONYMOUS_CALLER if credential is None else await authorizer.caller(credential)
+        caller = ANONYMOUS_CALLER if credential is None else await self.runtime.authorizer.caller(credential)
         outcome.principal_arn = None if caller.is_anonymous else caller.principal.arn
         outcome.principal_kind = caller.principal.kind
         outcome.principal_id = caller.user_id
@@ -199,13 +198,7 @@ class Gateway:
             user_agent=request.headers.get("user-agent"),
             region=region,
         )
-        needed = authorizer.required(caller, name, operation.name, params, region=region)
-        outcome.resources = resources_of(needed)
-        denied: frozenset[str] = frozenset()
-        if needed is not None and operation.name in self.routers[name].per_resource:
-            denied = await authorizer.denied_resources(caller, name, operation.name, needed, facts)
-        else:
-            await authorizer.authorize(caller, name, operation.name, needed, facts, error_style=style)
+        denied = await self._authorize(caller, name, operation.name, params, facts, style, outcome)
         context = RequestContext(
             request_id=request_id,
             region=region,
@@ -220,6 +213,26 @@ class Gateway:
         )
         output = await handler(context, params)
         return codec.serialize(operation, output or {}, request_id)
+
+    async def _authorize(
+        self,
+        caller: Caller,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        facts: RequestFacts,
+        style: ErrorStyle,
+        outcome: _Outcome,
+    ) -> frozenset[str]:
+        """Refuse the request unless ``caller`` may make it; for per-resource operations,
+        return the resources it may not act on instead."""
+        authorizer = self.runtime.authorizer
+        needed = authorizer.required(caller, service, operation, params, region=facts.region)
+        outcome.resources = resources_of(needed)
+        if needed is not None and operation in self.routers[service].per_resource:
+            return await authorizer.denied_resources(caller, service, operation, needed, facts)
+        await authorizer.authorize(caller, service, operation, needed, facts, error_style=style)
+        return frozenset()
 
     async def _credential(
         self, signed: SignedRequestInfo | None, service: str, style: ErrorStyle, outcome: _Outcome

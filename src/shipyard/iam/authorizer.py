@@ -46,6 +46,7 @@ _ALWAYS_ALLOWED = frozenset({("sts", "GetCallerIdentity"), ("sts", "GetSessionTo
 _MAX_CACHED = 10_000
 
 _EXISTING_OBJECT_TAG = "s3:existingobjecttag/"
+_RESOURCE_TAG = "aws:resourcetag/"
 
 #: The error each service family answers a denial with.
 _DENIAL_ERRORS = {"s3": ("AccessDenied", 403), "query": ("AccessDenied", 403), "json": ("AccessDeniedException", 400)}
@@ -186,7 +187,7 @@ class Authorizer:
         self, identity: _Identity, required: RequiredAction, resource: str, base: Mapping[str, Any]
     ) -> tuple[Decision, AuthorizationRequest]:
         policies = identity.policies
-        context = {**base, **required.context, **await self._resource_keys(resource)}
+        context = {**base, **required.context}
         if (resource_policy := await self._resource_policy(resource)) is not None:
             policies = PolicySet(
                 identity=policies.identity,
@@ -195,6 +196,9 @@ class Authorizer:
                 session=policies.session,
                 has_session_policy=policies.has_session_policy,
             )
+        # Tags cost a lookup: fetched only when a policy's condition tests them.
+        if _tests_key_prefix(policies, _RESOURCE_TAG):
+            context.update(await self._resource_tag_keys(resource))
         if _tests_key_prefix(policies, _EXISTING_OBJECT_TAG):
             context.update(await self._object_tag_keys(resource, required.context))
         request = AuthorizationRequest(identity.caller.principal, required.action, resource, context)
@@ -214,15 +218,21 @@ class Authorizer:
             return {}
         return {f"s3:ExistingObjectTag/{k}": (v,) for k, v in version.tags.items()}
 
-    async def _resource_keys(self, resource: str) -> dict[str, tuple[str, ...]]:
-        """``aws:ResourceTag/<key>`` of an IAM user or role the request acts on."""
-        if not resource.startswith(f"arn:aws:iam::{self.account_id}:"):
-            return {}
-        kind = resource.split(":", 5)[-1].split("/", 1)[0]
-        if kind not in ("user", "role"):
-            return {}
-        record = await self._iam.principal_record(resource)
-        return {} if record is None else {f"aws:ResourceTag/{k}": (v,) for k, v in record.tags.items()}
+    async def _resource_tag_keys(self, resource: str) -> dict[str, tuple[str, ...]]:
+        """``aws:ResourceTag/<key>``: the tags of the IAM user or role, or of the S3 bucket
+        (also for its objects), that ``resource`` names."""
+        tags: Mapping[str, str] = {}
+        if resource.startswith("arn:aws:s3:::"):
+            bucket = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+            try:
+                tags = await self._s3.get_bucket_tags(bucket)
+            except AwsError:  # no bucket or no tags: nothing to test
+                tags = {}
+        elif resource.startswith(f"arn:aws:iam::{self.account_id}:"):
+            kind = resource.split(":", 5)[-1].split("/", 1)[0]
+            record = await self._iam.principal_record(resource) if kind in ("user", "role") else None
+            tags = {} if record is None else record.tags
+        return {f"aws:ResourceTag/{key}": (value,) for key, value in tags.items()}
 
     async def _identity_for(self, caller: Caller) -> _Identity:
         if caller.credential is None:
