@@ -33,6 +33,9 @@ _KEY_ALPHABET = string.ascii_uppercase + "234567"
 #: rather than "unknown key".
 _KEEP_EXPIRED_MS = 7 * 24 * 3600 * 1000
 
+#: Cached sessions past which expired ones are dropped from memory.
+_MAX_CACHED = 10_000
+
 
 @dataclass(frozen=True)
 class Session:
@@ -125,7 +128,7 @@ class SessionStore:
         }
         await self._db.write(lambda conn: conn.execute(insert(sts_sessions).values(**values)))
         session = _session(SimpleNamespace(**values))
-        self._cache[session.access_key_id] = session
+        self._remember(session)
         return IssuedSession(session, token)
 
     async def get(self, access_key_id: str) -> Session | None:
@@ -140,8 +143,14 @@ class SessionStore:
         if row is None:
             return None
         session = _session(row)
-        self._cache[access_key_id] = session
+        self._remember(session)
         return session
+
+    def _remember(self, session: Session) -> None:
+        if len(self._cache) >= _MAX_CACHED:
+            # Expired sessions are looked up again (from the table) only to answer ExpiredToken.
+            self._cache = {key: cached for key, cached in self._cache.items() if not cached.expired()}
+        self._cache[session.access_key_id] = session
 
     async def purge_expired(self) -> int:
         """Forget sessions that expired more than a week ago; how many were removed."""
