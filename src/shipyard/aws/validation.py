@@ -24,9 +24,12 @@ from shipyard.errors import AwsError
 #: Stop listing after this many problems, as AWS does.
 _MAX_REPORTED = 10
 
+#: Services that answer a constraint violation with their own code (CloudWatch Logs).
+_SERVICE_CODES = {"logs": "InvalidParameterException"}
+
 
 def validate_input(operation: OperationModel, params: dict[str, Any], *, skip: Collection[str] = ()) -> None:
-    """Raise ``ValidationError`` (query services) or ``ValidationException`` listing every violation.
+    """Raise ``ValidationError`` (query), ``ValidationException`` (or the service's own code) listing every violation.
 
     Top-level members named in ``skip`` are left to the handler, which answers with the
     service's own error for them.
@@ -41,7 +44,9 @@ def validate_input(operation: OperationModel, params: dict[str, Any], *, skip: C
     noun = "error" if count == 1 else "errors"
     message = f"{count} validation {noun} detected: " + "; ".join(problems[:_MAX_REPORTED])
     protocol = operation.service_model.protocol
-    code = "ValidationError" if protocol == "query" else "ValidationException"
+    code = _SERVICE_CODES.get(
+        operation.service_model.service_name, "ValidationError" if protocol == "query" else "ValidationException"
+    )
     raise AwsError(code, message, 400)
 
 

@@ -11,6 +11,7 @@ from shipyard.config import Settings
 from shipyard.iam.authorizer import Authorizer
 from shipyard.iam.sessions import SessionStore
 from shipyard.iam.store import IamStore
+from shipyard.logs import LogStore
 from shipyard.services.runtime import Runtime
 from shipyard.store import AccountStore, BlobStore, Database, S3Store
 
@@ -69,4 +70,5 @@ async def open_runtime(settings: Settings) -> Runtime:
         iam=iam,
         sessions=sessions,
         authorizer=Authorizer(account_id=account.id, accounts=accounts, sessions=sessions, iam=iam, s3=s3),
+        logs=LogStore(database, region=settings.region),
     )

@@ -9,6 +9,7 @@ from shipyard.config import Settings
 from shipyard.iam.authorizer import Authorizer
 from shipyard.iam.sessions import SessionStore
 from shipyard.iam.store import IamStore
+from shipyard.logs import LogStore
 from shipyard.store.accounts import AccountStore
 from shipyard.store.blobs import BlobStore
 from shipyard.store.database import Database
@@ -29,6 +30,7 @@ class Runtime:
     iam: IamStore
     sessions: SessionStore
     authorizer: Authorizer
+    logs: LogStore
 
     async def close(self) -> None:
         """Release the database's threads and connections."""

@@ -357,3 +357,48 @@ audit_resources = Table(
     Index("ix_audit_resources_resource_name_event_seq", "resource_name", "event_seq"),
     Index("ix_audit_resources_resource_type_event_seq", "resource_type", "event_seq"),
 )
+
+# --- CloudWatch Logs: revision 0005 ------------------------------------------------------
+
+#: Log groups are regional: one name per region. ``tags`` is the group's tag map.
+log_groups = Table(
+    "log_groups",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("region", String(32), nullable=False),
+    Column("name", KeyText, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("retention_days", Integer),
+    Column("tags", JSON, nullable=False),
+    UniqueConstraint("region", "name"),
+)
+
+#: Streams of a group; the event summary columns are kept up to date by each append.
+log_streams = Table(
+    "log_streams",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("group_id", RowId, ForeignKey("log_groups.id", ondelete="CASCADE"), nullable=False),
+    Column("name", KeyText, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("first_event_ms", BigInteger),
+    Column("last_event_ms", BigInteger),
+    Column("last_ingestion_ms", BigInteger),
+    Column("sequence", BigInteger, nullable=False),
+    UniqueConstraint("group_id", "name"),
+)
+
+#: Log events, read in ``(timestamp_ms, seq)`` order per stream (GetLogEvents) and per
+#: group across streams (FilterLogEvents). ``group_id`` is the stream's, kept for the latter.
+log_events = Table(
+    "log_events",
+    metadata,
+    Column("seq", RowId, primary_key=True, autoincrement=True),
+    Column("stream_id", RowId, ForeignKey("log_streams.id", ondelete="CASCADE"), nullable=False),
+    Column("group_id", RowId, nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("ingestion_ms", BigInteger, nullable=False),
+    Column("message", Text, nullable=False),
+    Index("ix_log_events_stream_id_timestamp_ms_seq", "stream_id", "timestamp_ms", "seq"),
+    Index("ix_log_events_group_id_timestamp_ms_seq", "group_id", "timestamp_ms", "seq"),
+)
