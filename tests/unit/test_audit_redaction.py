@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 
 from shipyard.audit import HIDDEN, describe, redact
-from shipyard.audit.events import principal_kind, username
 from shipyard.aws.models import service_model
 
 
@@ -80,26 +79,6 @@ def test_values_become_json_ready() -> None:
         "Key": "k",
         "Expires": "2025-01-02T03:04:05+00:00",
     }
-
-
-@pytest.mark.parametrize(
-    ("arn", "kind", "name"),
-    [
-        ("arn:aws:iam::123456789012:root", "root", "root"),
-        ("arn:aws:iam::123456789012:user/team/alice", "user", "alice"),
-        (
-            "arn:aws:sts::123456789012:assumed-role/trainer/job-7",
-            "assumed-role",
-            "job-7",
-        ),
-        ("*", "anonymous", None),
-        (None, None, None),
-    ],
-)
-def test_principals_as_cloudtrail_names_them(
-    arn: str | None, kind: str | None, name: str | None
-) -> None:
-    assert (principal_kind(arn), username(arn)) == (kind, name)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ The gateway builds one :class:`AuditEvent` per request and awaits
 ``shipyard audit`` read them back with :meth:`AuditLog.lookup`.
 """
 
-from shipyard.audit.events import AuditEvent, principal_kind, username
+from shipyard.audit.events import AuditEvent
 from shipyard.audit.log import AuditLog, AuditUnavailable
 from shipyard.audit.lookup import Attribute, EventPage, LookupQuery, Position
 from shipyard.audit.redaction import HIDDEN, redact
@@ -22,7 +22,5 @@ __all__ = [
     "Position",
     "Resource",
     "describe",
-    "principal_kind",
     "redact",
-    "username",
 ]

@@ -39,29 +39,3 @@ class AuditEvent:
     read_only: bool = False
     principal_id: str | None = None
 
-
-def principal_kind(arn: str | None) -> str | None:
-    """``root``, ``user``, ``assumed-role`` or ``anonymous`` for a principal ARN (None if unknown)."""
-    if arn is None:
-        return None
-    if arn == "*":
-        return "anonymous"
-    resource = arn.split(":", 5)[-1]
-    if resource == "root":
-        return "root"
-    return (
-        resource.split("/", 1)[0]
-        if resource.startswith(("user/", "assumed-role/"))
-        else None
-    )
-
-
-def username(arn: str | None) -> str | None:
-    """CloudTrail's ``Username`` for a principal: the user's name, the role session's, or ``root``."""
-    kind = principal_kind(arn)
-    if kind == "root":
-        return "root"
-    if kind in ("user", "assumed-role"):
-        assert arn is not None
-        return arn.rsplit("/", 1)[-1]
-    return None

@@ -22,7 +22,7 @@ from botocore.model import OperationModel, ServiceModel
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
-from shipyard.audit import AuditEvent, principal_kind, redact, username
+from shipyard.audit import AuditEvent, redact
 from shipyard.audit.resources import with_buckets
 from shipyard.aws.chunked import AwsChunkedDecoder
 from shipyard.aws.models import service_model, streaming_input_member
@@ -67,11 +67,8 @@ class _Outcome:
     access_key: str | None = None
     status: int = 500
     region: str | None = None
-    principal_arn: str | None = None
-    principal_kind: str | None = None
-    #: CloudTrail's ``principalId`` (``aws:userid``).
-    principal_id: str | None = None
-    username: str | None = None
+    #: Who made the request, once the signature checked out (or it was anonymous).
+    caller: Caller | None = None
     #: ARNs the request acted on.
     resources: tuple[str, ...] = ()
     #: The parsed request parameters (before redaction); None if never parsed.
@@ -168,10 +165,7 @@ class Gateway:
             if credential.session is not None and credential.session.expired():
                 raise credential_error("expired-token", style)
         caller = ANONYMOUS_CALLER if credential is None else await self.runtime.authorizer.caller(credential)
-        outcome.principal_arn = None if caller.is_anonymous else caller.principal.arn
-        outcome.principal_kind = caller.principal.kind
-        outcome.principal_id = caller.user_id
-        outcome.username = caller.display_name
+        outcome.caller = caller
         if name == "s3":
             body = _s3_body_stream(request, payload_hash, verified)
             if isinstance(body, AwsChunkedDecoder):
@@ -203,8 +197,6 @@ class Gateway:
             request_id=request_id,
             region=region,
             account_id=self.runtime.account_id,
-            access_key=caller.access_key_id,
-            principal_arn=None if caller.is_anonymous else caller.principal.arn,
             request=routed,
             host=request.headers.get("host", ""),
             runtime=self.runtime,
@@ -268,6 +260,7 @@ class Gateway:
         """What the audit trail keeps of this request: everything known when it was answered."""
         model = service_model(outcome.service) if outcome.service else None
         operation = _operation_or_none(model, outcome.operation) if model else None
+        caller = outcome.caller
         params = None
         if outcome.params is not None:
             params = redact(outcome.params, operation.input_shape if operation else None)
@@ -278,10 +271,10 @@ class Gateway:
             service=outcome.service,
             event_source=f"{model.signing_name or model.endpoint_prefix}.amazonaws.com" if model else None,
             operation=outcome.operation,
-            principal_arn=outcome.principal_arn,
-            principal_kind=outcome.principal_kind or principal_kind(outcome.principal_arn),
-            principal_id=outcome.principal_id,
-            username=outcome.username or username(outcome.principal_arn),
+            principal_arn=None if caller is None or caller.is_anonymous else caller.principal.arn,
+            principal_kind=caller.principal.kind if caller else None,
+            principal_id=caller.user_id if caller else None,
+            username=caller.display_name if caller else None,
             access_key_id=outcome.access_key,
             source_ip=_client_ip(scope),
             user_agent=request.headers.get("user-agent"),

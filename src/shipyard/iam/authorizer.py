@@ -254,18 +254,16 @@ class Authorizer:
         session = credential.session
         if credential.principal_arn == self.root_arn:
             principal = Principal(self.root_arn, self.account_id, "root")
-            caller = Caller(principal, credential.access_key_id, self.account_id, session=session, credential=credential)
+            caller = Caller(principal, self.account_id, credential=credential)
             return _Identity(generation, caller, PolicySet(), None)
         if session is not None and session.kind == "assumed-role":
             return await self._load_role_session(credential, session, generation)
         record = await self._iam.principal_record(credential.principal_arn)
         principal = Principal(credential.principal_arn, self.account_id, "user")
         if record is None:
-            caller = Caller(
-                principal, credential.access_key_id, credential.principal_arn, session=session, credential=credential
-            )
+            caller = Caller(principal, credential.principal_arn, credential=credential)
             return _Identity(generation, caller, PolicySet(), None)
-        caller = Caller(principal, credential.access_key_id, record.id, record.name, record.tags, session, credential)
+        caller = Caller(principal, record.id, record.name, record.tags, credential)
         policies = PolicySet(identity=tuple(record.identity), boundary=record.boundary)
         return _Identity(generation, caller, policies, record)
 
@@ -275,10 +273,10 @@ class Authorizer:
         user_id = f"{session.role_id}:{session.session_name}"
         record = await self._iam.principal_record(session.role_arn)
         if record is None:
-            caller = Caller(principal, credential.access_key_id, user_id, session=session, credential=credential)
+            caller = Caller(principal, user_id, credential=credential)
             return _Identity(generation, caller, PolicySet(), None)
         tags = {**record.tags, **session.tags}
-        caller = Caller(principal, credential.access_key_id, user_id, None, tags, session, credential)
+        caller = Caller(principal, user_id, None, tags, credential)
         session_policies = await self._session_policies(session)
         policies = PolicySet(
             identity=tuple(record.identity),

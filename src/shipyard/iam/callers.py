@@ -33,16 +33,24 @@ class Caller:
     """The principal a request acts as, with the facts policies and the audit trail use."""
 
     principal: Principal
-    access_key_id: str | None
     #: ``aws:userid``: the account id (root), the user's id, or ``<role id>:<session name>``.
     user_id: str
     #: ``aws:username``: set for IAM users only, as in AWS.
     username: str | None = None
     #: The principal's tags (``aws:PrincipalTag/<key>``): a user's, or a role's plus session tags.
     tags: Mapping[str, str] = field(default_factory=dict)
-    session: Session | None = None
     #: The verified credential the request was signed with (None when unsigned).
     credential: Credential | None = None
+
+    @property
+    def access_key_id(self) -> str | None:
+        """The key that signed the request (None when unsigned)."""
+        return None if self.credential is None else self.credential.access_key_id
+
+    @property
+    def session(self) -> Session | None:
+        """The STS session of temporary credentials (None for long-term keys)."""
+        return None if self.credential is None else self.credential.session
 
     @property
     def is_root(self) -> bool:
@@ -64,4 +72,4 @@ class Caller:
         return self.principal.arn.rsplit("/", 1)[-1]
 
 
-ANONYMOUS_CALLER = Caller(principal=ANONYMOUS, access_key_id=None, user_id="anonymous")
+ANONYMOUS_CALLER = Caller(principal=ANONYMOUS, user_id="anonymous")

@@ -23,15 +23,18 @@ class RequestContext:
     request_id: str
     region: str
     account_id: str
-    access_key: str | None
-    principal_arn: str | None
     request: WireRequest
     host: str
     runtime: Runtime
-    #: Who signed the request (None only where no caller could be established).
-    caller: Caller | None = None
+    #: Who made the request: the principal a verified key stands for, or the anonymous caller.
+    caller: Caller
     #: For per-resource operations: the resource ARNs the caller may not act on.
     denied_resources: frozenset[str] = frozenset()
+
+    @property
+    def principal_arn(self) -> str | None:
+        """The caller's ARN; None for an anonymous (unsigned) request."""
+        return None if self.caller.is_anonymous else self.caller.principal.arn
 
 
 class ServiceRouter:

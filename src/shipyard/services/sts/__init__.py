@@ -13,7 +13,6 @@ import math
 from typing import Any
 
 from shipyard.errors import AwsError
-from shipyard.iam.callers import Caller
 from shipyard.iam.policy import PolicyType, parse_policy
 from shipyard.iam.sessions import IssuedSession
 from shipyard.services.base import RequestContext, ServiceRouter
@@ -30,7 +29,7 @@ _PACKED_POLICY_LIMIT = 2048
 
 @router.operation("GetCallerIdentity")
 async def get_caller_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    caller = _caller(ctx)
+    caller = ctx.caller
     return {"UserId": caller.user_id, "Account": ctx.account_id, "Arn": caller.principal.arn}
 
 
@@ -42,7 +41,7 @@ async def get_access_key_info(ctx: RequestContext, params: dict[str, Any]) -> di
 
 @router.operation("AssumeRole")
 async def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    caller = _caller(ctx)
+    caller = ctx.caller
     role_arn = params["RoleArn"]
     not_authorized = AwsError(
         "AccessDenied",
@@ -99,7 +98,7 @@ async def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
 
 @router.operation("GetSessionToken")
 async def get_session_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    caller = _caller(ctx)
+    caller = ctx.caller
     if caller.session is not None:
         raise AwsError("AccessDenied", "Cannot call GetSessionToken with session credentials", 403)
     duration = params.get("DurationSeconds") or _DEFAULT_TOKEN_SECONDS
@@ -113,10 +112,6 @@ async def get_session_token(ctx: RequestContext, params: dict[str, Any]) -> dict
     )
     return {"Credentials": _credentials(issued)}
 
-
-def _caller(ctx: RequestContext) -> Caller:
-    assert ctx.caller is not None, "STS requests are always signed"
-    return ctx.caller
 
 
 def _trust_context(params: dict[str, Any]) -> dict[str, tuple[str, ...]]:
