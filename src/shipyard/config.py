@@ -46,6 +46,13 @@ class Settings:
     fsync: bool = True
     #: Requests whose body is parsed whole (not S3 object data) may not exceed this.
     max_request_body: int = 32 * 1024 * 1024
+    #: Capacity that job hosts may hold at once: vCPUs (0: this machine's CPUs, at least
+    #: 4), memory in MiB (0: this machine's memory), GPUs (-1: those nvidia-smi lists).
+    cpus: int = 0
+    memory: int = 0
+    gpus: int = -1
+    #: Seconds a stopped job has between SIGTERM and SIGKILL to save its work.
+    job_stop_grace: int = 30
 
     @property
     def scheme(self) -> str:

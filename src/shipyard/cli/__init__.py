@@ -12,6 +12,8 @@ from rich.console import Console
 
 from shipyard import __version__
 from shipyard.cli.audit import audit
+from shipyard.cli.images import images_group
+from shipyard.cli.logs import logs
 from shipyard.cli.profile import Profile, write_profile
 from shipyard.config import Settings, load_settings
 
@@ -39,7 +41,10 @@ def _settings_options(command: click.Command) -> click.Command:
 
 
 def _settings(values: dict) -> Settings:
-    keys = ("host", "port", "data_dir", "database_url", "region", "base_domain", "tls_cert", "tls_key", "tls_ca", "fsync", "log_level")
+    keys = (
+        "host", "port", "data_dir", "database_url", "region", "base_domain", "tls_cert", "tls_key", "tls_ca",
+        "fsync", "log_level", "cpus", "memory", "gpus", "job_stop_grace",
+    )
     return load_settings({key: values.pop(key, None) for key in keys})
 
 
@@ -71,6 +76,10 @@ def main() -> None:
 @_settings_options
 @click.option("--profile", "profile_name", default="shipyard", show_default=True, help="AWS profile to write on first start.")
 @click.option("--force", is_flag=True, help="Overwrite an existing AWS profile of that name.")
+@click.option("--cpus", type=click.IntRange(1), help="vCPUs that jobs may hold at once. [env: SHIPYARD_CPUS; default this machine's CPUs, at least 4]")
+@click.option("--memory", type=click.IntRange(1), help="MiB of memory that jobs may hold at once. [env: SHIPYARD_MEMORY; default this machine's memory]")
+@click.option("--gpus", type=click.IntRange(0), help="GPUs that jobs may hold. [env: SHIPYARD_GPUS; default those nvidia-smi lists]")
+@click.option("--job-stop-grace", type=click.IntRange(0), help="Seconds a stopped job has between SIGTERM and SIGKILL. [env: SHIPYARD_JOB_STOP_GRACE; default 30]")
 def up(profile_name: str, force: bool, **values: object) -> None:
     """Start the server (every AWS API on one port) in the foreground."""
     import uvicorn
@@ -121,3 +130,5 @@ def configure(profile_name: str, force: bool, print_only: bool, as_json: bool, *
 
 
 main.add_command(audit)
+main.add_command(logs)
+main.add_command(images_group(_settings_options, _settings))

@@ -178,6 +178,17 @@ class Authorizer:
         decision = evaluate(request, PolicySet(resource=NamedPolicy(role.trust, role.arn, "resource")))
         return decision.allowed or decision.trusted
 
+    def service_may_assume(self, service: str, role: PrincipalRecord) -> bool:
+        """Whether ``role``'s trust policy lets the AWS service principal ``service``
+        (``sagemaker.amazonaws.com``) assume it."""
+        assert role.trust is not None
+        principal = Principal(arn=service, account_id=None, kind="service")
+        decision = evaluate(
+            AuthorizationRequest(principal, "sts:AssumeRole", role.arn, {}),
+            PolicySet(resource=NamedPolicy(role.trust, role.arn, "resource")),
+        )
+        return decision.allowed or decision.trusted
+
     def forget_bucket_policy(self, bucket: str) -> None:
         """Drop the cached policy of ``bucket`` (after it was put, deleted, or the bucket was)."""
         self._bucket_policy_epoch += 1

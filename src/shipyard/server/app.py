@@ -42,6 +42,7 @@ def create_app(settings: Settings) -> ASGIApp:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nonlocal gateway
         runtime = await open_runtime(settings)
+        await runtime.supervisor.start()
         gateway = Gateway(runtime, ROUTERS)
         try:
             yield

@@ -5,8 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from shipyard.audit import AuditLog
+from shipyard.compute.capacity import CapacityScheduler, detect_capacity
+from shipyard.compute.job_store import ImageStore, JobStore, TagStore
+from shipyard.compute.local import LocalExecutor
+from shipyard.compute.roles import JobRoles
+from shipyard.compute.supervisor import JobSupervisor
 from shipyard.config import Settings
 from shipyard.iam.authorizer import Authorizer
 from shipyard.iam.sessions import SessionStore
@@ -59,6 +65,26 @@ async def open_runtime(settings: Settings) -> Runtime:
     iam = IamStore(database, accounts, account.id)
     sessions = SessionStore(database)
     await sessions.purge_expired()
+    authorizer = Authorizer(account_id=account.id, accounts=accounts, sessions=sessions, iam=iam, s3=s3)
+    logs = LogStore(database, region=settings.region)
+    jobs = JobStore(database)
+    roles = JobRoles(iam, authorizer, sessions)
+    capacity = detect_capacity(
+        cpus=settings.cpus or None,
+        memory_mib=settings.memory or None,
+        gpus=None if settings.gpus < 0 else settings.gpus,
+    )
+    supervisor = JobSupervisor(
+        store=jobs,
+        executor=LocalExecutor(),
+        scheduler=CapacityScheduler(capacity),
+        roles=roles,
+        logs=logs,
+        jobs_dir=settings.data_dir.resolve() / "jobs",
+        endpoint_url=settings.endpoint_url,
+        ca_bundle=str(Path(settings.tls_ca or settings.tls_cert).resolve()) if settings.tls_cert else "",
+        stop_grace_seconds=settings.job_stop_grace,
+    )
     return Runtime(
         settings=settings,
         database=database,
@@ -69,6 +95,12 @@ async def open_runtime(settings: Settings) -> Runtime:
         audit=AuditLog(database),
         iam=iam,
         sessions=sessions,
-        authorizer=Authorizer(account_id=account.id, accounts=accounts, sessions=sessions, iam=iam, s3=s3),
-        logs=LogStore(database, region=settings.region),
+        authorizer=authorizer,
+        logs=logs,
+        jobs=jobs,
+        tags=TagStore(database),
+        images=ImageStore(database),
+        roles=roles,
+        capacity=capacity,
+        supervisor=supervisor,
     )

@@ -5,6 +5,7 @@ from shipyard.services.cloudtrail import router as cloudtrail_router
 from shipyard.services.iam import router as iam_router
 from shipyard.services.logs import router as logs_router
 from shipyard.services.s3 import router as s3_router
+from shipyard.services.sagemaker import router as sagemaker_router
 from shipyard.services.sts import router as sts_router
 
 ROUTERS: dict[str, ServiceRouter] = {
@@ -13,4 +14,5 @@ ROUTERS: dict[str, ServiceRouter] = {
     "iam": iam_router,
     "sts": sts_router,
     "logs": logs_router,
+    "sagemaker": sagemaker_router,
 }

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shipyard.audit import AuditLog
+from shipyard.compute.capacity import MachineCapacity
+from shipyard.compute.job_store import ImageStore, JobStore, TagStore
+from shipyard.compute.roles import JobRoles
+from shipyard.compute.supervisor import JobSupervisor
 from shipyard.config import Settings
 from shipyard.iam.authorizer import Authorizer
 from shipyard.iam.sessions import SessionStore
@@ -31,7 +35,14 @@ class Runtime:
     sessions: SessionStore
     authorizer: Authorizer
     logs: LogStore
+    jobs: JobStore
+    tags: TagStore
+    images: ImageStore
+    roles: JobRoles
+    capacity: MachineCapacity
+    supervisor: JobSupervisor
 
     async def close(self) -> None:
-        """Release the database's threads and connections."""
+        """Stop supervising jobs (they run on), then release the database's threads and connections."""
+        await self.supervisor.close()
         await self.database.close()

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -401,4 +402,60 @@ log_events = Table(
     Column("message", Text, nullable=False),
     Index("ix_log_events_stream_id_timestamp_ms_seq", "stream_id", "timestamp_ms", "seq"),
     Index("ix_log_events_group_id_timestamp_ms_seq", "group_id", "timestamp_ms", "seq"),
+)
+
+# --- SageMaker jobs, tags and local images: revision 0006 ---------------------------------
+
+#: Training and processing jobs. ``id`` orders the capacity queue (first come, first
+#: served). ``request`` is the Create*Job request as sent; ``details`` what the job became
+#: (status transitions, artifacts, hosts and how far their files were read, timings).
+#: ``stop_reason`` is set when a stop was asked for ("user", "max-runtime").
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("arn", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("secondary_status", String(32), nullable=False),
+    Column("stop_reason", String(16)),
+    Column("request", JSON, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("modified_ms", BigInteger, nullable=False),
+    UniqueConstraint("kind", "region", "name"),
+    Index("ix_jobs_kind_region_created_ms", "kind", "region", "created_ms"),
+)
+
+#: A job's metric time series, parsed from its logs with its metric definitions.
+job_metrics = Table(
+    "job_metrics",
+    metadata,
+    Column("seq", RowId, primary_key=True, autoincrement=True),
+    Column("job_id", RowId, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("value", Float, nullable=False),
+    Index("ix_job_metrics_job_id_name_seq", "job_id", "name", "seq"),
+)
+
+#: Tags of SageMaker resources (AddTags, ListTags, DeleteTags), by resource ARN.
+sagemaker_tags = Table(
+    "sagemaker_tags",
+    metadata,
+    Column("arn", KeyText, nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("value", String(256), nullable=False),
+    PrimaryKeyConstraint("arn", "key"),
+)
+
+#: Registered local images (``shipyard images add``): a directory with ``train``/``serve``.
+local_images = Table(
+    "local_images",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
 )

@@ -53,6 +53,8 @@ class PrincipalSpec:
             return MatchKind.SPECIFIC
         if caller.kind == "anonymous":
             return None
+        if caller.kind == "service":
+            return MatchKind.SPECIFIC if caller.arn in self.services else None
         if caller.arn in self.arns:
             return MatchKind.SPECIFIC
         if caller.role_arn is not None and caller.role_arn in self.arns:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-PrincipalKind = Literal["root", "user", "assumed-role", "anonymous"]
+PrincipalKind = Literal["root", "user", "assumed-role", "anonymous", "service"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,8 +15,10 @@ class Principal:
 
     ``arn`` is ``arn:aws:iam::<acct>:user/<path><name>``,
     ``arn:aws:sts::<acct>:assumed-role/<role>/<session>``, ``arn:aws:iam::<acct>:root``,
-    or ``*`` for an anonymous caller (whose ``account_id`` is None). ``role_arn`` is the
-    role of an assumed-role session.
+    or ``*`` for an anonymous caller (whose ``account_id`` is None); an AWS service acting
+    for the account (SageMaker assuming a job's role) is ``kind="service"`` with the
+    service principal as ``arn`` (``sagemaker.amazonaws.com``). ``role_arn`` is the role
+    of an assumed-role session.
     """
 
     arn: str

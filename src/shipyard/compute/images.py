@@ -1,0 +1,127 @@
+"""What a job's image names: a framework in script mode, a built-in algorithm, a local image.
+
+SageMaker names images by ECR URI (``683313688378.dkr.ecr.us-east-1.amazonaws.com/
+sagemaker-xgboost:1.7-1``, as ``sagemaker.image_uris.retrieve`` returns them); Shipyard
+recognises the repository name and runs the equivalent on this machine. Short names
+(``xgboost``, ``sklearn``, ``pytorch``) work too, and so do local images registered with
+``shipyard images add NAME DIR``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from shipyard.errors import AwsError
+from shipyard.jobs.spec import Image
+
+#: ECR repository (or short name) -> framework run in script mode.
+FRAMEWORKS = {
+    "pytorch-training": "pytorch",
+    "pytorch": "pytorch",
+    "huggingface-pytorch-training": "pytorch",
+    "sagemaker-scikit-learn": "sklearn",
+    "scikit-learn": "sklearn",
+    "sklearn": "sklearn",
+    "tensorflow-training": "tensorflow",
+    "tensorflow": "tensorflow",
+    "mxnet-training": "mxnet",
+    "sagemaker-xgboost": "xgboost",
+    "sagemaker-base-python": "python",
+    "python": "python",
+}
+
+#: ECR repository (or short name) -> built-in algorithm (``shipyard.algorithms.<name>``).
+ALGORITHMS = {
+    "xgboost": "xgboost",
+    "sagemaker-xgboost": "xgboost",
+    "linear-learner": "linear_learner",
+    "kmeans": "kmeans",
+    "pca": "pca",
+    "factorization-machines": "factorization_machines",
+    "knn": "knn",
+    "randomcutforest": "random_cut_forest",
+    "forecasting-deepar": "deepar",
+    "image-classification": "image_classification",
+    "object-detection": "object_detection",
+    "lightgbm": "lightgbm",
+    "blazingtext": "blazingtext",
+    "ntm": "ntm",
+    "lda": "lda",
+    "object2vec": "object2vec",
+    "ipinsights": "ipinsights",
+    "semantic-segmentation": "semantic_segmentation",
+    "seq2seq": "seq2seq",
+}
+
+_ECR = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/(?P<repo>[^:@]+)(?:[:@].*)?$")
+
+
+def repository(uri: str) -> str:
+    """The repository part of an image URI or short name: ``sagemaker-xgboost`` of an
+    ECR URI, ``xgboost`` of ``xgboost:1.7-1``."""
+    match = _ECR.match(uri)
+    if match:
+        return match.group("repo").rsplit("/", 1)[-1]
+    return uri.split("@", 1)[0].split(":", 1)[0]
+
+
+async def resolve_training_image(
+    algorithm: dict[str, Any], hyperparameters: dict[str, str], local_path: Callable[[str], Awaitable[str | None]]
+) -> Image:
+    """The image of a training job's ``AlgorithmSpecification``.
+
+    A framework image with ``sagemaker_program`` (or a ``ContainerEntrypoint``) runs in script
+    mode; ``sagemaker-xgboost`` without a program is the built-in XGBoost algorithm.
+    """
+    uri = algorithm.get("TrainingImage") or ""
+    if not uri:
+        name = algorithm.get("AlgorithmName") or ""
+        raise AwsError(
+            "ValidationException",
+            f"Could not find algorithm {name!r}: Shipyard runs training images (TrainingImage); "
+            "algorithm resources are not supported.",
+        )
+    if (path := await _local(uri, local_path)) is not None:
+        return Image(uri=uri, kind="local", path=path)
+    repo = repository(uri)
+    scripted = "sagemaker_program" in hyperparameters or bool(algorithm.get("ContainerEntrypoint"))
+    if repo in FRAMEWORKS and (scripted or repo not in ALGORITHMS):
+        return Image(uri=uri, kind="script", framework=FRAMEWORKS[repo])
+    if repo in ALGORITHMS:
+        return Image(uri=uri, kind="builtin", algorithm=ALGORITHMS[repo])
+    if algorithm.get("ContainerEntrypoint"):
+        return Image(uri=uri, kind="command")
+    raise _unknown(uri)
+
+
+async def resolve_processing_image(
+    app: dict[str, Any], local_path: Callable[[str], Awaitable[str | None]]
+) -> Image:
+    """The image of a processing job's ``AppSpecification``."""
+    uri = app["ImageUri"]
+    if (path := await _local(uri, local_path)) is not None:
+        return Image(uri=uri, kind="local", path=path)
+    repo = repository(uri)
+    if repo in FRAMEWORKS:
+        return Image(uri=uri, kind="script", framework=FRAMEWORKS[repo])
+    if app.get("ContainerEntrypoint"):
+        return Image(uri=uri, kind="command")
+    raise _unknown(uri)
+
+
+async def _local(uri: str, local_path: Callable[[str], Awaitable[str | None]]) -> str | None:
+    """The directory of a registered local image named ``uri`` (with or without ``:latest``)."""
+    for name in dict.fromkeys((uri, uri.removesuffix(":latest"))):
+        if (path := await local_path(name)) is not None:
+            return path
+    return None
+
+
+def _unknown(uri: str) -> AwsError:
+    return AwsError(
+        "ValidationException",
+        f"Image {uri!r} is neither a SageMaker framework image, a built-in algorithm nor a registered "
+        "local image (shipyard images add NAME DIR), and no ContainerEntrypoint says what to run.",
+    )

@@ -1,0 +1,114 @@
+"""S3 as the runner uses it: boto3 with the job's credentials, imported only when needed."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from shipyard.jobs.spec import HostSpec
+
+CHUNK = 1 << 20
+
+
+class S3Error(Exception):
+    """An S3 call failed: ``code`` is S3's error code (``NoSuchBucket``, ``AccessDenied``...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+
+
+def parse_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` as (bucket, key)."""
+    if not uri.startswith("s3://"):
+        raise ValueError(f"not an S3 URI: {uri!r}")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    return bucket, key
+
+
+def join_uri(base: str, *parts: str) -> str:
+    """``base`` and ``parts`` joined with single slashes."""
+    return "/".join([base.rstrip("/"), *(part.strip("/") for part in parts)])
+
+
+class S3:
+    """A lazily made boto3 S3 client for the job's endpoint, region and credentials."""
+
+    def __init__(self, spec: HostSpec) -> None:
+        self._spec = spec
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Import boto3 and make the client in the background, ahead of need."""
+        threading.Thread(target=lambda: self.client, daemon=True, name="s3-warm-up").start()
+
+    @property
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._make_client()
+            return self._client
+
+    def _make_client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        spec, credentials = self._spec, self._spec.credentials
+        return boto3.session.Session().client(
+            "s3",
+            endpoint_url=spec.endpoint_url or None,
+            region_name=spec.region,
+            aws_access_key_id=credentials.get("AccessKeyId"),
+            aws_secret_access_key=credentials.get("SecretAccessKey"),
+            aws_session_token=credentials.get("SessionToken") or None,
+            verify=spec.ca_bundle or None,
+            config=Config(retries={"max_attempts": 3, "mode": "standard"}, s3={"addressing_style": "path"}),
+        )
+
+    def _call(self, operation: str, **params: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, operation)(**params)
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            raise S3Error(str(details.get("Code", "Unknown")), str(details.get("Message", ""))) from error
+        except BotoCoreError as error:
+            raise S3Error(type(error).__name__, str(error)) from error
+
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        """Every key under ``prefix`` (folder markers, keys ending in ``/``, left out)."""
+        keys: list[str] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if token:
+                params["ContinuationToken"] = token
+            page = self._call("list_objects_v2", **params)
+            keys += [item["Key"] for item in page.get("Contents", []) if not item["Key"].endswith("/")]
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return keys
+
+    def read(self, bucket: str, key: str) -> bytes:
+        return self._call("get_object", Bucket=bucket, Key=key)["Body"].read()
+
+    def download(self, bucket: str, key: str, destination: Path) -> None:
+        """Stream one object into ``destination`` (its folders are made)."""
+        body = self._call("get_object", Bucket=bucket, Key=key)["Body"]
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with destination.open("wb") as handle:
+            for chunk in iter(lambda: body.read(CHUNK), b""):
+                handle.write(chunk)
+
+    def upload(self, source: Path, bucket: str, key: str) -> None:
+        """Upload one file (multipart when large)."""
+        from boto3.exceptions import S3UploadFailedError
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            self.client.upload_file(str(source), bucket, key)
+        except (S3UploadFailedError, BotoCoreError) as error:
+            raise S3Error("UploadFailed", str(error)) from error
