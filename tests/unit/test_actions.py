@@ -123,6 +123,53 @@ CASES = [
         {},
         [("iam:GetAccountAuthorizationDetails", ("*",))],
     ),
+    (
+        "iam",
+        "CreateWorkloadIdentityProvider",
+        {"ProviderName": "Payments", "Scheme": "SPIFFE"},
+        [
+            (
+                "iam:CreateWorkloadIdentityProvider",
+                (f"{IAM}:workload-identity-provider/Payments",),
+            )
+        ],
+    ),
+    (
+        "iam",
+        "PutWorkloadIdentityProviderResourcePolicy",
+        {
+            "WorkloadIdentityProviderArn": f"{IAM}:workload-identity-provider/Payments",
+            "PolicyDocument": "{}",
+        },
+        [
+            (
+                "iam:PutWorkloadIdentityProviderResourcePolicy",
+                (f"{IAM}:workload-identity-provider/Payments",),
+            )
+        ],
+    ),
+    (
+        "iam",
+        "ListWorkloadIdentityTemplates",
+        {"WorkloadIdentityProviderArn": f"{IAM}:workload-identity-provider/p"},
+        [
+            (
+                "iam:ListWorkloadIdentityTemplates",
+                (f"{IAM}:workload-identity-provider/p",),
+            )
+        ],
+    ),
+    (
+        "iam",
+        "GetWorkloadIdentityTemplateAttestationPolicy",
+        {"WorkloadIdentityTemplateArn": f"{IAM}:workload-identity-template/Fleet"},
+        [
+            (
+                "iam:GetWorkloadIdentityTemplateAttestationPolicy",
+                (f"{IAM}:workload-identity-template/Fleet",),
+            )
+        ],
+    ),
     # STS
     (
         "sts",
@@ -137,6 +184,12 @@ CASES = [
         "GetFederationToken",
         {"Name": "bob"},
         [("sts:GetFederationToken", (f"arn:aws:sts::{ACCOUNT}:federated-user/bob",))],
+    ),
+    (
+        "sts",
+        "GetTrustBundles",
+        {"ProviderArn": f"{IAM}:workload-identity-provider/p"},
+        [("sts:GetTrustBundles", ("*",))],
     ),
     # CloudTrail
     ("cloudtrail", "LookupEvents", {}, [("cloudtrail:LookupEvents", ("*",))]),
@@ -294,6 +347,102 @@ CASES = [
         {"Resource": "TrainingJob"},
         [("sagemaker:Search", ("*",))],
     ),
+    (
+        "sagemaker",
+        "CreateModelMonitorConfig",
+        {"ModelMonitorConfigName": "Drift", "RoleArn": f"{IAM}:role/r"},
+        [("sagemaker:CreateModelMonitorConfig", (f"{SM}:model-monitor-config/drift",))],
+    ),
+    (
+        "sagemaker",
+        "GetModelMonitorExecution",
+        {"ModelMonitorConfigNameOrArn": "Drift", "ScheduledAt": 0},
+        [("sagemaker:GetModelMonitorExecution", (f"{SM}:model-monitor-config/drift",))],
+    ),
+    (
+        "sagemaker",
+        "DeleteModelMonitorConfig",
+        {"ModelMonitorConfigNameOrArn": f"{SM}:model-monitor-config/drift"},
+        [("sagemaker:DeleteModelMonitorConfig", (f"{SM}:model-monitor-config/drift",))],
+    ),
+    (
+        "sagemaker",
+        "ListModelMonitorConfigs",
+        {"TargetType": "SageMakerEndpoint", "TargetName": "e"},
+        [("sagemaker:ListModelMonitorConfigs", ("*",))],
+    ),
+    (
+        "sagemaker",
+        "CreateLeaderboard",
+        {"Name": "Chat", "Type": "CUSTOMER_MODEL"},
+        [("sagemaker:CreateLeaderboard", (f"{SM}:leaderboard/chat",))],
+    ),
+    (
+        "sagemaker",
+        "AddCandidate",
+        {"LeaderboardArn": f"{SM}:leaderboard/chat", "CandidateConfig": {}},
+        [("sagemaker:AddCandidate", (f"{SM}:leaderboard/chat",))],
+    ),
+    (
+        "sagemaker",
+        "CreateGlobalInferenceGateway",
+        {"Name": "Edge", "ExecutionRoleArn": f"{IAM}:role/r", "Gateways": []},
+        [
+            (
+                "sagemaker:CreateGlobalInferenceGateway",
+                (f"{SM}:global-inference-gateway/edge",),
+            )
+        ],
+    ),
+    (
+        "sagemaker",
+        "DescribeGlobalInferenceGateway",
+        {"Identifier": "abcdef123456"},
+        [
+            (
+                "sagemaker:DescribeGlobalInferenceGateway",
+                (f"{SM}:global-inference-gateway/abcdef123456",),
+            )
+        ],
+    ),
+    (
+        "sagemaker",
+        "ListInferenceGateways",
+        {"Identifier": f"{SM}:global-inference-gateway/abcdef123456"},
+        [
+            (
+                "sagemaker:ListInferenceGateways",
+                (f"{SM}:global-inference-gateway/abcdef123456",),
+            )
+        ],
+    ),
+    (
+        "sagemaker",
+        "DescribeCapacityReservation",
+        {"SMCapacityReservationArn": f"{SM}:sm-capacity-reservation/smcr-0123456789ab"},
+        [
+            (
+                "sagemaker:DescribeCapacityReservation",
+                (f"{SM}:sm-capacity-reservation/smcr-0123456789ab",),
+            )
+        ],
+    ),
+    (
+        "sagemaker",
+        "MoveClusterNodes",
+        {
+            "SourceClusterArn": f"{SM}:cluster/aaaaaaaaaaaa",
+            "SourceInstanceGroupName": "g1",
+            "TargetClusterArn": f"{SM}:cluster/bbbbbbbbbbbb",
+            "TargetInstanceGroupName": "g2",
+        },
+        [
+            (
+                "sagemaker:MoveClusterNodes",
+                (f"{SM}:cluster/aaaaaaaaaaaa", f"{SM}:cluster/bbbbbbbbbbbb"),
+            )
+        ],
+    ),
     # SageMaker runtime
     (
         "sagemaker-runtime",
@@ -411,6 +560,9 @@ def test_entries(
     params: dict[str, Any],
     expected: list[tuple[str, tuple[str, ...]]],
 ) -> None:
+    model = botocore.session.get_session().get_service_model(service)
+    if operation not in model.operation_names:
+        pytest.skip(f"botocore {botocore.__version__} has no {service}.{operation}")
     assert needs(service, operation, params, caller=f"{IAM}:user/team/ana") == expected
 
 
@@ -487,6 +639,15 @@ def test_iam_condition_keys() -> None:
     assert context("iam", "UntagUser", {"UserName": "a", "TagKeys": ["team"]}) == {
         "aws:TagKeys": ("team",)
     }
+    if "TagWorkloadIdentityProvider" in botocore.session.get_session().get_service_model(
+        "iam"
+    ).operation_names:
+        provider = f"{IAM}:workload-identity-provider/p"
+        assert context(
+            "iam",
+            "TagWorkloadIdentityProvider",
+            {"WorkloadIdentityProviderArn": provider, "Tags": tags},
+        )["aws:TagKeys"] == ("team", "cost")
 
 
 def test_sts_condition_keys() -> None:

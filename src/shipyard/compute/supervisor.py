@@ -328,7 +328,7 @@ class JobSupervisor:
             await self._executor.release(handle)
         first = polls.get("algo-1") or next(iter(polls.values()))
         result = first.result
-        failure = next((_failure_reason(poll) for poll in polls.values() if _failed(poll)), "")
+        failure = next((_failure_reason(job, poll) for poll in polls.values() if _failed(poll)), "")
         at = now_ms()
         offsets = {host: state["output"] for host, state in job.details["hosts"].items()}
 
@@ -392,14 +392,18 @@ def _apply_event(job: Job, status: str, message: str, at_ms: int) -> None:
 
 
 def _failed(poll: HostState) -> bool:
-    return poll.result is None or poll.result.outcome == "Failed"
+    return poll.out_of_memory or poll.result is None or poll.result.outcome == "Failed"
 
 
-def _failure_reason(poll: HostState) -> str:
+def _failure_reason(job: Job, poll: HostState) -> str:
+    if poll.out_of_memory:
+        memory = (job.details.get("resources") or [{}])[0].get("memory_mib")
+        return (
+            f"OutOfMemory: the {job.kind} job used more than the {memory} MiB of memory of its "
+            f"{job.instance_type} instance and was killed"
+        )
     if poll.result is not None:
         return poll.result.failure_reason or "AlgorithmError: the job failed"
-    if poll.out_of_memory:
-        return "OutOfMemory: the job used more memory than its instance type has; it was killed"
     return f"InternalServerError: {poll.lost_reason or 'the job process ended without a result'}"
 
 

@@ -6,7 +6,8 @@ import os
 import tarfile
 from pathlib import Path
 
-from shipyard.jobs.s3 import S3, join_uri, parse_uri
+from shipyard.jobs.errors import ClientError
+from shipyard.jobs.s3 import S3, S3Error, join_uri, parse_uri
 
 
 def files_under(folder: Path) -> list[Path]:
@@ -43,3 +44,8 @@ def upload_tree(s3: S3, folder: Path, uri: str) -> int:
     for path in files:
         s3.upload(path, *parse_uri(join_uri(uri, path.relative_to(folder).as_posix())))
     return len(files)
+
+
+def upload_failure(what: str, uri: str, error: S3Error, role_arn: str) -> ClientError:
+    """The FailureReason when uploading ``what`` to ``uri`` failed."""
+    return ClientError(f'Failed to upload {what} to "{uri}": {error}. Please ensure that the role "{role_arn}" has "s3:PutObject" permissions there.')

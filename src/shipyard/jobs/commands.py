@@ -23,7 +23,7 @@ def training_command(job: Job, layout: TrainingLayout) -> Command:
     if image.kind == "script":
         return _script_mode(job, layout, algorithm)
     if image.kind == "local":
-        return _local_image(job, algorithm, default="train")
+        return _local_image(job, algorithm, default_program="train")
     if image.kind == "builtin":
         return _builtin(image.algorithm, job.ml.path)
     return _entrypoint(job, algorithm, job.ml.path)
@@ -35,11 +35,13 @@ def processing_command(job: Job) -> Command:
     if job.spec.image.kind == "builtin":
         raise ClientError(f"The built-in algorithm image {job.spec.image.uri} cannot run a processing job.")
     if job.spec.image.kind == "local":
-        return _local_image(job, app, default="")
+        return _local_image(job, app, default_program="")
     return _entrypoint(job, app, job.ml.path)
 
 
-def _entrypoint(job: Job, app: dict[str, Any], cwd: Path, path_dirs: list[Path] | None = None, python_path: list[Path] | None = None) -> Command:
+def _entrypoint(
+    job: Job, app: dict[str, Any], cwd: Path, path_dirs: list[Path] | None = None, python_path: list[Path] | None = None
+) -> Command:
     entrypoint = list(app.get("ContainerEntrypoint") or [])
     if not entrypoint:
         raise ClientError(f"The image {job.spec.image.uri} needs a ContainerEntrypoint on this Shipyard server.")
@@ -71,9 +73,10 @@ def _script_mode(job: Job, layout: TrainingLayout, algorithm: dict[str, Any]) ->
     return Command([*runner, str(program), *arguments], code, path_dirs, python_path, user_script=True)
 
 
-def _local_image(job: Job, app: dict[str, Any], default: str) -> Command:
+def _local_image(job: Job, app: dict[str, Any], default_program: str) -> Command:
     """A local image's program: ``ContainerEntrypoint`` (relative to the image's folder) or
-    ``<image>/train``; ``ContainerArguments`` follow; the image's folder is first in PATH."""
+    ``<image>/<default_program>`` (``train``; none for processing); ``ContainerArguments``
+    follow; the image's folder is first in PATH, as in the bring-your-own-container layout."""
     folder = Path(job.spec.image.path)
     entrypoint = list(app.get("ContainerEntrypoint") or [])
     if entrypoint:
@@ -81,11 +84,11 @@ def _local_image(job: Job, app: dict[str, Any], default: str) -> Command:
         if not os.path.isabs(first) and (folder / first).exists():
             entrypoint[0] = str(folder / first)
         return _entrypoint(job, {**app, "ContainerEntrypoint": entrypoint}, job.ml.path, [folder])
-    program = folder / default if default else None
-    if program is None:
+    if not default_program:
         raise ClientError(f"The local image {job.spec.image.uri} needs a ContainerEntrypoint for a processing job.")
+    program = folder / default_program
     if not program.is_file() or not os.access(program, os.X_OK):
-        raise ClientError(f"The local image {job.spec.image.uri} has no executable {default} program ({program}).")
+        raise ClientError(f"The local image {job.spec.image.uri} has no executable {default_program} program ({program}).")
     arguments = [job.ml.map_argument(part) for part in app.get("ContainerArguments") or []]
     return Command([str(program), *arguments], job.ml.path, [folder])
 

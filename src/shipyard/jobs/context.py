@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -52,7 +53,8 @@ class Job:
         """Run ``command`` with the job's environment plus ``variables``, until it ends or is stopped."""
         env = job_environment(self.spec, self.host_dir, variables, command.path_dirs)
         if command.python_path:
-            env["PYTHONPATH"] = ":".join([*(str(folder) for folder in command.python_path), *filter(None, [env.get("PYTHONPATH")])])
+            inherited = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
+            env["PYTHONPATH"] = os.pathsep.join([*(str(folder) for folder in command.python_path), *inherited])
         self.log.info(f"Running {shlex.join(command.argv)} in {command.cwd}")
         try:
             process = UserProcess(command.argv, env=env, cwd=command.cwd, log=self.log, setup=self.child_setup)

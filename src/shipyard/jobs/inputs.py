@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from shipyard.jobs.errors import ClientError
 from shipyard.jobs.s3 import S3, S3Error, parse_uri
@@ -23,6 +25,12 @@ class DataSource:
     data_type: str = "S3Prefix"
     distribution: str = "FullyReplicated"
     compression: str = "None"
+
+    @classmethod
+    def from_request(cls, source: dict[str, Any], compression: str) -> DataSource:
+        """From an ``S3DataSource`` or ``S3Input`` of a request."""
+        data_type = source.get("S3DataType", "S3Prefix")
+        return cls(source["S3Uri"], data_type, source.get("S3DataDistributionType", "FullyReplicated"), compression)
 
 
 @dataclass(frozen=True)
@@ -123,12 +131,13 @@ def _download(s3: S3, item: tuple[str, str, str], destination: Path, source: Dat
 
 def _gunzip(path: Path) -> None:
     """Replace ``path`` by its decompressed content (dropping a ``.gz`` suffix)."""
-    target = path.with_suffix("") if path.suffix == ".gz" else path.with_name(path.name + ".out")
-    with gzip.open(path, "rb") as packed, target.open("wb") as plain:
+    target = path.with_suffix("") if path.suffix == ".gz" else path
+    unpacked = path.with_name(path.name + ".gunzip")
+    with gzip.open(path, "rb") as packed, unpacked.open("wb") as plain:
         shutil.copyfileobj(packed, plain)
-    path.unlink()
-    if target.suffix == ".out":
-        target.rename(path)
+    os.replace(unpacked, target)
+    if target != path:
+        path.unlink()
 
 
 def _s3_failure(error: S3Error, uri: str, who: Who) -> ClientError:

@@ -70,7 +70,7 @@ def _download_inputs(job: Job, inputs: list[dict[str, Any]]) -> None:
         local = job.ml.map(source.get("LocalPath", ""), f"Processing input {name}: LocalPath")
         if source.get("S3InputMode", "File") != "File":
             job.log.info(f"Processing input {name}: input mode {source['S3InputMode']} is served as File mode")
-        data = DataSource(source["S3Uri"], source.get("S3DataType", "S3Prefix"), source.get("S3DataDistributionType", "FullyReplicated"), source.get("S3CompressionType", "None"))
+        data = DataSource.from_request(source, source.get("S3CompressionType", "None"))
         job.log.info(f"Downloading {data.uri} into {local}")
         count = fetch(job.s3, data, local, who)
         job.log.info(f"Processing input {name}: {count} objects downloaded")
@@ -97,7 +97,7 @@ def _upload(job: Job, outputs: list[tuple[str, Path, str]]) -> dict[str, str]:
         try:
             count = artifacts.upload_tree(job.s3, local, uri)
         except S3Error as error:
-            raise ClientError(f'Failed to upload output {name} to "{uri}": {error}. Please ensure that the role "{job.spec.request.get("RoleArn", "")}" has "s3:PutObject" permissions there.') from None
+            raise artifacts.upload_failure(f"output {name}", uri, error, job.spec.request.get("RoleArn", "")) from None
         job.log.info(f"Uploaded {count} files of output {name} to {uri}")
         uploaded[name] = uri
     return uploaded

@@ -37,7 +37,10 @@ def run(host_dir: Path) -> HostResult:
     stop.install()
     try:
         if not ml.namespaced:
-            log.info(f"/opt/ml is not available on this machine ({ml.unavailable}): the job's files are in {ml.path}; job code must use the SM_* variables")
+            log.info(
+                f"/opt/ml is not available on this machine ({ml.unavailable}): the job's files are in {ml.path}; "
+                "job code must use the SM_* variables"
+            )
         for note in [*notes, pin_cpus(spec.resources)]:
             if note:
                 log.info(f"Note: {note}")
@@ -57,7 +60,13 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m shipyard.jobs.runner <host dir>", file=sys.stderr)
         return 2
-    run(Path(argv[0]).resolve())
+    host_dir = Path(argv[0]).resolve()
+    try:
+        run(host_dir)
+    except Exception:
+        # No spec or no log to report through (an unreadable host.json): still end with a result.
+        HostResult("Failed", failure_reason=INTERNAL_ERROR).write(host_dir)
+        raise
     return 0
 
 

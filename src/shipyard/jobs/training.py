@@ -14,8 +14,8 @@ from shipyard.jobs.commands import training_command
 from shipyard.jobs.context import Job
 from shipyard.jobs.errors import ClientError, JobFailure, StopRequested
 from shipyard.jobs.inputs import DataSource, Who, fetch
-from shipyard.jobs.s3 import S3Error, join_uri
 from shipyard.jobs.outcome import algorithm_error
+from shipyard.jobs.s3 import S3Error, join_uri
 from shipyard.jobs.spec import HostResult
 from shipyard.jobs.toolkit import TrainingLayout, training_environment, write_configs
 
@@ -80,7 +80,7 @@ def _download_channels(job: Job, layout: TrainingLayout, channels: list[dict[str
         mode = channel.get("InputMode") or (job.spec.request.get("AlgorithmSpecification") or {}).get("TrainingInputMode", "File")
         if mode != "File":
             job.log.info(f"Channel {name}: input mode {mode} is served as File mode (the files are downloaded)")
-        data = DataSource(source["S3Uri"], source.get("S3DataType", "S3Prefix"), source.get("S3DataDistributionType", "FullyReplicated"), channel.get("CompressionType", "None"))
+        data = DataSource.from_request(source, channel.get("CompressionType", "None"))
         job.log.info(f"Downloading {data.uri} into {layout.channel_dir(name)}")
         count = fetch(job.s3, data, layout.channel_dir(name), who)
         job.log.info(f"Channel {name}: {count} objects downloaded")
@@ -125,8 +125,9 @@ def _upload(job: Job, layout: TrainingLayout) -> tuple[str, str]:
             job.log.info(f"Uploaded {model}")
         output = ""
         if artifacts.files_under(layout.output_data_dir):
-            output = artifacts.upload_archive(job.s3, layout.output_data_dir, job.host_dir / "output.tar.gz", join_uri(destination, "output.tar.gz"))
+            archive = job.host_dir / "output.tar.gz"
+            output = artifacts.upload_archive(job.s3, layout.output_data_dir, archive, join_uri(destination, "output.tar.gz"))
             job.log.info(f"Uploaded {output}")
     except S3Error as error:
-        raise ClientError(f'Failed to upload the model artifacts to "{destination}": {error}. Please ensure that the role "{job.spec.request.get("RoleArn", "")}" has "s3:PutObject" permissions there.') from None
+        raise artifacts.upload_failure("the model artifacts", destination, error, job.spec.request.get("RoleArn", "")) from None
     return model, output

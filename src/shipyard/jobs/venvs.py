@@ -38,10 +38,8 @@ def cached_venv(requirements: Path, cache: Path, log: JobLog) -> Path:
         _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], log)
         _link_server_packages(venv)
         python = venv / "bin" / "python"
-        _run(
-            [sys.executable, "-m", "pip", "--python", str(python), "install", "--disable-pip-version-check", "--no-input", "-r", str(requirements)],
-            log,
-        )
+        pip = [sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check", "--no-input"]
+        _run([*pip, "install", "-r", str(requirements)], log)
         (venv / READY).touch()
     return venv
 

@@ -3,6 +3,13 @@
 ARNs are built without paths (``arn:aws:iam::<account>:user/<name>``); the authorizer puts
 an existing entity's path back. Operations whose ``UserName`` is optional act on the caller
 when it is left out, so the caller's own ARN is their resource.
+
+Workload identity providers and templates are named by their ARNs
+(``arn:aws:iam::<account>:workload-identity-provider/<name>``,
+``...:workload-identity-template/<name>``, as the IAM API reference shows them); a provider
+being created is named after its ``ProviderName``. An ``ORGANIZATION``-scoped one carries the
+organization id in place of the account, which a request does not say: it is built with the
+account's.
 """
 
 from __future__ import annotations
@@ -59,6 +66,8 @@ TABLE = ServiceTable(
         "PolicySourceArn": passthrough,
         "OpenIDConnectProviderArn": passthrough,
         "SAMLProviderArn": passthrough,
+        "WorkloadIdentityProviderArn": passthrough,
+        "WorkloadIdentityTemplateArn": passthrough,
         "ServerCertificateName": global_arn("server-certificate"),
         "VirtualMFADeviceName": global_arn("mfa"),
         "SerialNumber": passthrough,
@@ -75,8 +84,11 @@ TABLE = ServiceTable(
         "UpdateGroup": ("NewGroupName",),
         "UpdateServerCertificate": ("NewServerCertificateName",),
     },
-    nouns={"SAMLProvider": global_arn("saml-provider")},
-    noun_members=("Name",),
+    nouns={
+        "SAMLProvider": global_arn("saml-provider"),
+        "WorkloadIdentityProvider": global_arn("workload-identity-provider"),
+    },
+    noun_members=("Name", "ProviderName"),
     conditions=(
         ConditionKey(
             "iam:PolicyARN",

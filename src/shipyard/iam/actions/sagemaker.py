@@ -3,6 +3,10 @@
 SageMaker lower-cases names in its ARNs (``arn:aws:sagemaker:<region>:<account>:
 training-job/<name>``); a member that holds an ARN already passes unchanged. The runtime's
 operations are SageMaker actions on the endpoint.
+
+A global inference gateway's ARN carries the id it is given at creation
+(``global-inference-gateway/<id>``); its ``Identifier`` takes that id, the ARN or the name, and
+a name (or the name it is created with) gives ``global-inference-gateway/<name>``.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ _RESOURCES: dict[str, ArnBuilder] = {
             "Model": "model",
             "ModelCard": "model-card",
             "ModelCardExportJob": "model-card-export-job",
+            "ModelMonitorConfig": "model-monitor-config",
             "ModelPackage": "model-package",
             "ModelPackageGroup": "model-package-group",
             "MonitoringSchedule": "monitoring-schedule",
@@ -102,6 +107,11 @@ _RESOURCES: dict[str, ArnBuilder] = {
     "Arn": passthrough,
     "ArtifactArn": passthrough,
     "ClusterArn": passthrough,
+    "SourceClusterArn": passthrough,
+    "TargetClusterArn": passthrough,
+    "ModelMonitorConfigNameOrArn": _arn("model-monitor-config"),
+    "LeaderboardArn": passthrough,
+    "SMCapacityReservationArn": passthrough,
     "ModelPackageArn": passthrough,
     "ModelCardExportJobArn": passthrough,
     "PipelineArn": passthrough,
@@ -114,8 +124,8 @@ _RESOURCES: dict[str, ArnBuilder] = {
     "ResourceIdentifier": passthrough,
 }
 
-#: Operations whose only name member is a bare ``Name``/``JobName``/``JobDefinitionName``:
-#: their noun says which resource type it names.
+#: Operations whose only name member is a bare ``Name``/``JobName``/``JobDefinitionName``/
+#: ``Identifier``: their noun says which resource type it names.
 _NOUNS: dict[str, ArnBuilder] = {
     noun: _arn(kind)
     for noun, kind in {
@@ -131,6 +141,9 @@ _NOUNS: dict[str, ArnBuilder] = {
         "Job": "job",
         "MlflowApp": "mlflow-app",
         "PartnerApp": "partner-app",
+        "GlobalInferenceGateway": "global-inference-gateway",
+        "InferenceGateways": "global-inference-gateway",
+        "Leaderboard": "leaderboard",
     }.items()
 }
 
@@ -209,18 +222,21 @@ TABLE = ServiceTable(
     prefix="sagemaker",
     resources=_RESOURCES,
     nouns=_NOUNS,
-    noun_members=("Name", "JobName", "JobDefinitionName"),
-    # Creating or updating an endpoint uses its configuration; a trial association, the trial.
+    noun_members=("Name", "JobName", "JobDefinitionName", "Identifier"),
+    # Creating or updating an endpoint uses its configuration; a trial association, the trial;
+    # moving cluster nodes, both clusters.
     also={
         "CreateEndpoint": ("EndpointConfigName",),
         "UpdateEndpoint": ("EndpointConfigName",),
         "AssociateTrialComponent": ("TrialName",),
         "DisassociateTrialComponent": ("TrialName",),
+        "MoveClusterNodes": ("TargetClusterArn",),
     },
     conditions=_CONDITIONS,
     # A domain's ARN carries the id it is given at creation; an extension is no resource;
-    # a role is passed (iam:PassRole), not acted on.
-    not_resources=frozenset({"DomainName", "ExtensionName", "RoleArn"}),
+    # a role is passed (iam:PassRole), not acted on; the target whose model monitor
+    # configurations are listed (an endpoint or a Bedrock model) filters a listing.
+    not_resources=frozenset({"DomainName", "ExtensionName", "RoleArn", "TargetName"}),
 )
 
 RUNTIME = ServiceTable(

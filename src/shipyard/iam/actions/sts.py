@@ -1,4 +1,8 @@
-"""STS: ``sts:AssumeRole*`` on the role assumed; token and identity calls on ``"*"``."""
+"""STS: ``sts:AssumeRole*`` on the role assumed; token and identity calls on ``"*"``.
+
+``GetTrustBundles`` names a workload identity provider, but its action supports no
+resource-level permissions (STS API reference): it is checked on ``"*"``.
+"""
 
 from __future__ import annotations
 
@@ -23,5 +27,5 @@ TABLE = ServiceTable(
         ConditionKey("sts:SourceIdentity", ("SourceIdentity",)),
         ConditionKey("sts:TransitiveTagKeys", ("TransitiveTagKeys",)),
     ),
-    not_resources=frozenset({"TaskPolicyArn"}),
+    not_resources=frozenset({"TaskPolicyArn", "ProviderArn"}),
 )

@@ -79,7 +79,7 @@ async def create_training_job(ctx: RequestContext, params: dict[str, Any]) -> di
 @router.operation("DescribeTrainingJob")
 async def describe_training_job(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     job = await find_job(ctx, "training", params["TrainingJobName"])
-    return describe(job)
+    return describe(job, ctx.runtime.supervisor.waiting_message(job))
 
 
 @router.operation("ListTrainingJobs")
@@ -107,9 +107,11 @@ async def stop_training_job(ctx: RequestContext, params: dict[str, Any]) -> dict
     return {}
 
 
-def describe(job: Job) -> dict[str, Any]:
-    """DescribeTrainingJob's answer for ``job``."""
+def describe(job: Job, waiting: str | None = None) -> dict[str, Any]:
+    """DescribeTrainingJob's answer for ``job``; ``waiting`` says why it has not started yet."""
     details = job.details
+    if waiting:
+        job.set_secondary("Starting", waiting, job.modified_ms)
     request = job.request
     output: dict[str, Any] = {
         "TrainingJobName": job.name,
