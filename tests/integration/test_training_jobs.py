@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from shipyard.testing import RunningServer
-from shipyard.testing.identities import allow, create_role, unique_name
+from shipyard.testing.identities import create_role, create_user, unique_name
 from shipyard.testing.jobs import (
     log_messages,
     sagemaker_role,
@@ -430,3 +430,29 @@ def test_tags_on_a_training_job(server, sagemaker, bucket, role):
         sagemaker.list_tags(ResourceArn=arn + "-gone")
     assert _error(missing)[0] == "ValidationException"
     wait_for_job(sagemaker, name)
+
+
+def test_creating_a_job_needs_pass_role_on_its_role(server, bucket, role):
+    source = upload_sourcedir(server, bucket, "pass", {"train.py": "print(1)\n"})
+    hps = script_hyperparameters("train.py", source)
+    create = {"Effect": "Allow", "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"], "Resource": "*"}
+    without = create_user(server, policy={"Version": "2012-10-17", "Statement": [create]})
+    sagemaker = server.client("sagemaker", credentials=without.credentials)
+    with pytest.raises(ClientError) as denied:
+        sagemaker.create_training_job(**training_request(unique_name("denied"), role, f"s3://{bucket}/o", hyperparameters=hps))
+    code, message = _error(denied)
+    assert code == "AccessDeniedException"
+    assert "iam:PassRole" in message and role in message
+
+    passing = {
+        "Effect": "Allow",
+        "Action": "iam:PassRole",
+        "Resource": role,
+        "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+    }
+    allowed = create_user(server, policy={"Version": "2012-10-17", "Statement": [create, passing]})
+    name = unique_name("passed")
+    server.client("sagemaker", credentials=allowed.credentials).create_training_job(
+        **training_request(name, role, f"s3://{bucket}/o", hyperparameters=hps)
+    )
+    assert wait_for_job(server.client("sagemaker"), name)["TrainingJobStatus"] == "Completed"

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from shipyard.compute.cgroups import CGROUP_ROOT, MemoryCgroup
 from shipyard.compute.executor import HostHandle, HostState
-from shipyard.jobs.spec import OPT_ML, OUTPUT_LOG, HostEvent, HostResult, HostSpec, read_events, read_lines
+from shipyard.jobs.spec import OPT_ML, OUTPUT_LOG, RLIMIT_SWITCH, HostEvent, HostResult, HostSpec, read_events, read_lines
 
 DEFAULT_RUNNER: tuple[str, ...] = (sys.executable, "-m", "shipyard.jobs.runner")
 #: The runner's own stdout and stderr (a crash before it could log to output.log).
@@ -54,6 +54,8 @@ class LocalExecutor:
             f"{spec.job_name}-{spec.host}-{secrets.token_hex(4)}", spec.resources.memory_mib, self._cgroup_root
         )
         environment = {name: value for name, value in os.environ.items() if not name.startswith(PRIVATE_PREFIXES)}
+        if cgroup is None:  # no kernel-enforced limit: the runner caps the job's address space
+            environment[RLIMIT_SWITCH] = "1"
         try:
             with (host_dir / RUNNER_LOG).open("ab") as log:
                 process = subprocess.Popen(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from shipyard.jobs.mlroot import OPT_ML, MlRoot
 from shipyard.jobs.spec import OPT_ML as HOST_OPT_ML
-from shipyard.jobs.spec import Resources
+from shipyard.jobs.spec import RLIMIT_SWITCH, Resources
 
 CLONE_NEWNS = 0x00020000
 MS_BIND = 0x1000
@@ -27,8 +27,6 @@ PR_SET_PDEATHSIG = 1
 ETC_HOSTS = Path("/etc/hosts")
 #: Set to "0" (by an executor or a test) to run without the mount namespace.
 NAMESPACE_SWITCH = "SHIPYARD_JOB_NAMESPACE"
-#: Set to "1" by an executor that has no memory cgroup: the job then gets RLIMIT_AS.
-RLIMIT_SWITCH = "SHIPYARD_RLIMIT_AS"
 
 
 def _libc() -> ctypes.CDLL:

@@ -33,6 +33,10 @@ OUTPUT_LOG = "output.log"
 EVENTS = "events.jsonl"
 RESULT = "result.json"
 
+#: Environment variable an executor sets to "1" for a runner it could not put in a memory
+#: cgroup: the runner then caps the job's address space (RLIMIT_AS) at the instance's memory.
+RLIMIT_SWITCH = "SHIPYARD_RLIMIT_AS"
+
 JobKind = Literal["training", "processing"]
 ImageKind = Literal["script", "local", "builtin", "command"]
 Outcome = Literal["Completed", "Failed", "Stopped"]

@@ -65,6 +65,11 @@ class ServiceTable:
     not_resources: frozenset[str] = frozenset()
     #: Members that name the resource even where optional (elsewhere an optional member is a filter).
     optional_resources: frozenset[str] = frozenset()
+    #: Members holding a role the caller hands to the service (which then acts as it): the
+    #: caller also needs ``iam:PassRole`` on that role, as AWS requires.
+    passed_roles: frozenset[str] = frozenset()
+    #: The service principal a passed role is handed to (``iam:PassedToService``).
+    service_principal: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,9 @@ class GenericRule:
     resources: tuple[tuple[str, ArnBuilder], ...] = ()
     paths: tuple[_Path, ...] = ()
     tags: tuple[TagReader, ...] = ()
+    #: Members that pass a role, and the service it is passed to (see ``ServiceTable``).
+    passed_roles: tuple[str, ...] = ()
+    service_principal: str = ""
 
     def __call__(self, request: Request) -> list[RequiredAction]:
         arns: list[str] = []
@@ -89,13 +97,19 @@ class GenericRule:
             for item in value if isinstance(value, list) else (value,):
                 if (arn := build(item, request)) is not None:
                     arns.append(arn)
-        return [
+        needed = [
             RequiredAction(
                 self.action,
                 tuple(arns) or ("*",),
                 _read_context(self.paths, self.tags, request),
             )
         ]
+        passed = {"iam:PassedToService": (self.service_principal,)}
+        for member in self.passed_roles:
+            role = request.params.get(member)
+            if isinstance(role, str) and role:
+                needed.append(RequiredAction("iam:PassRole", (role,), passed))
+        return needed
 
 
 def _read_context(
@@ -136,6 +150,8 @@ def compile_operation(table: ServiceTable, operation: OperationModel) -> Rule | 
         resources,
         _compile_paths(table.conditions, name, members),
         _tag_readers(name, members),
+        tuple(member for member in members if member in table.passed_roles),
+        table.service_principal,
     )
 
 

@@ -234,9 +234,11 @@ TABLE = ServiceTable(
     },
     conditions=_CONDITIONS,
     # A domain's ARN carries the id it is given at creation; an extension is no resource;
-    # a role is passed (iam:PassRole), not acted on; the target whose model monitor
+    # a role is passed (the caller needs iam:PassRole on it), not acted on; the target whose model monitor
     # configurations are listed (an endpoint or a Bedrock model) filters a listing.
     not_resources=frozenset({"DomainName", "ExtensionName", "RoleArn", "TargetName"}),
+    passed_roles=frozenset({"RoleArn", "ExecutionRoleArn"}),
+    service_principal="sagemaker.amazonaws.com",
 )
 
 RUNTIME = ServiceTable(
