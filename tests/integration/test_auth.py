@@ -567,3 +567,11 @@ def test_https_wrong_secret_is_refused(https_server: RunningServer) -> None:
     with pytest.raises(ClientError) as excinfo:
         client.list_buckets()
     assert error_of(excinfo) == ("SignatureDoesNotMatch", 403)
+
+
+def test_an_operation_of_an_unserved_json_service_gets_a_json_error(server: RunningServer) -> None:
+    cloudwatch = server.client("cloudwatch")  # boto3 speaks JSON 1.0 to CloudWatch
+    with pytest.raises(ClientError) as raised:
+        cloudwatch.list_metrics()
+    assert error_of(raised)[0] == "UnknownOperationException"
+    assert raised.value.response["ResponseMetadata"]["HTTPHeaders"]["content-type"].startswith("application/x-amz-json")

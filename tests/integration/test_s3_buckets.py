@@ -468,3 +468,21 @@ def test_bucket_operations_on_a_missing_bucket(s3: Any, method: str, arguments: 
     assert isinstance(excinfo.value, s3.exceptions.NoSuchBucket)
     # Nothing was created on the way.
     assert s3.list_buckets(Prefix=name)["Buckets"] == []
+
+
+def test_expected_bucket_owner_must_be_this_account(server, s3, bucket) -> None:
+    account = server.client("sts").get_caller_identity()["Account"]
+    s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
+    assert s3.list_objects_v2(Bucket=bucket, ExpectedBucketOwner=account)["KeyCount"] == 0
+    other = "111111111111" if account != "111111111111" else "222222222222"
+    with pytest.raises(ClientError) as listing:
+        s3.list_objects_v2(Bucket=bucket, ExpectedBucketOwner=other)
+    assert listing.value.response["Error"]["Code"] == "AccessDenied"
+    assert listing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(ClientError) as head:
+        s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=other)
+    assert head.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(ClientError) as put:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner=other)
+    assert put.value.response["Error"]["Code"] == "AccessDenied"
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0

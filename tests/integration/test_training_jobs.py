@@ -213,7 +213,7 @@ def test_max_runtime_stops_the_job(server, sagemaker, bucket, role):
         )
     )
     job = wait_for_job(sagemaker, name, timeout=60)
-    assert (job["TrainingJobStatus"], job["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")
+    assert (job["TrainingJobStatus"], job["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded"), job.get("FailureReason")
 
 
 def test_waiter_sees_the_job_end(server, sagemaker, bucket, role):
@@ -225,7 +225,8 @@ def test_waiter_sees_the_job_end(server, sagemaker, bucket, role):
     sagemaker.get_waiter("training_job_completed_or_stopped").wait(
         TrainingJobName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
     )
-    assert sagemaker.describe_training_job(TrainingJobName=name)["TrainingJobStatus"] == "Completed"
+    job = sagemaker.describe_training_job(TrainingJobName=name)
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
 
 
 def test_a_missing_channel_fails_the_job_with_a_client_error(server, sagemaker, bucket, role):

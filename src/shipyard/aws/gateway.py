@@ -193,6 +193,8 @@ class Gateway:
             region=region,
         )
         denied = await self._authorize(caller, name, operation.name, params, facts, style, outcome)
+        if name == "s3":
+            _check_expected_owner(params, self.runtime.account_id)
         context = RequestContext(
             request_id=request_id,
             region=region,
@@ -294,7 +296,8 @@ class Gateway:
         return dataclasses.replace(request, raw_path=f"/{bucket}{request.raw_path}", path=f"/{bucket}{request.path}")
 
     def _error_response(self, request: WireRequest, outcome: _Outcome, error: AwsError, request_id: str) -> WireResponse:
-        model = service_model(outcome.service or "s3")
+        # A request for a service this server does not know is answered in its protocol's family.
+        model = service_model(outcome.service or _FALLBACK_MODELS[_guess_error_style(request)])
         codec: ProtocolCodec = codec_for_request(model, request)
         operation = _operation_or_none(model, outcome.operation)
         return codec.serialize_error(model, operation, error, request_id, method=request.method)
@@ -383,6 +386,18 @@ def _without_aws_chunked(headers: Any) -> Headers:
                 continue
         raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
     return Headers(raw=raw)
+
+
+def _check_expected_owner(params: Mapping[str, Any], account_id: str) -> None:
+    """S3's ``x-amz-expected-bucket-owner`` (and ``...-source-bucket-owner``): every bucket
+    here belongs to this server's one account, so naming any other owner is refused."""
+    for member in ("ExpectedBucketOwner", "ExpectedSourceBucketOwner"):
+        if params.get(member) not in (None, account_id):
+            raise AwsError("AccessDenied", "Access Denied", 403)
+
+
+#: A served service of each error family, whose codec answers requests for unknown services.
+_FALLBACK_MODELS: dict[str, str] = {"json": "logs", "query": "sts", "s3": "s3"}
 
 
 def _guess_error_style(request: WireRequest) -> ErrorStyle:

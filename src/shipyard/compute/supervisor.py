@@ -22,6 +22,7 @@ from shipyard.compute.job_store import JobStore
 from shipyard.compute.metrics import MetricParser
 from shipyard.compute.records import Job
 from shipyard.compute.roles import JobRoles
+from shipyard.errors import AwsError
 from shipyard.jobs.spec import HostResult, HostSpec, Image, Resources
 from shipyard.logs import LogStore
 from shipyard.store.records import now_ms
@@ -104,8 +105,11 @@ class JobSupervisor:
             if not hosts:
                 if job.stop_reason:
                     await self._finish_unstarted(job)
-                else:
+                    continue
+                try:
                     self._enqueue(job)
+                except AwsError as error:  # the server restarted with less capacity
+                    await self._fail(job, f"{error.code}: {error.message}")
                 continue
             handles = [HostHandle(**host["handle"]) for host in hosts.values()]
             lost = [
@@ -179,8 +183,8 @@ class JobSupervisor:
             await self._show_waiting(job)
 
     def _enqueue(self, job: Job) -> None:
-        self._queued[job.id] = job
         self._scheduler.enqueue(job.key, job.instance_type, job.instance_count)
+        self._queued[job.id] = job
 
     async def _show_waiting(self, job: Job) -> None:
         message = self._scheduler.waiting_message(job.key)
@@ -280,8 +284,11 @@ class JobSupervisor:
                 stored.status = "Stopping"
                 stored.set_secondary("Stopping", _SECONDARY_MESSAGES["Stopping"], now_ms())
 
-        stored, _ = await self._store.mutate(job.id, progress)
-        self._running[job.id] = stored
+        unchanged = all((hosts[host]["output"], hosts[host]["events"]) == read for host, read in shipped.items())
+        stored = job
+        if not (unchanged and not statuses and not overdue):
+            stored, _ = await self._store.mutate(job.id, progress)
+            self._running[job.id] = stored
         if overdue:
             await self.stop(stored)
         ended = {host: poll for host, poll in polls.items() if not poll.running}
@@ -328,7 +335,9 @@ class JobSupervisor:
             await self._executor.release(handle)
         first = polls.get("algo-1") or next(iter(polls.values()))
         result = first.result
-        failure = next((_failure_reason(job, poll) for poll in polls.values() if _failed(poll)), "")
+        # A host's own failure says more than the hosts stopped because of it.
+        failed = sorted((poll for poll in polls.values() if _failed(poll)), key=lambda poll: poll.result is None)
+        failure = _failure_reason(job, failed[0]) if failed else ""
         at = now_ms()
         offsets = {host: state["output"] for host, state in job.details["hosts"].items()}
 

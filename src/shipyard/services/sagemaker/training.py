@@ -136,6 +136,8 @@ def describe(job: Job, waiting: str | None = None) -> dict[str, Any]:
             for item in details.get("transitions", [])
         ],
     }
+    if "OutputDataConfig" in output:  # AWS answers with the KMS key even when none was given
+        output["OutputDataConfig"] = {"KmsKeyId": "", **output["OutputDataConfig"]}
     if details.get("model_artifacts"):
         output["ModelArtifacts"] = {"S3ModelArtifacts": details["model_artifacts"]}
     metrics = details.get("final_metrics") or {}
