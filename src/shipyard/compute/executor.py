@@ -50,6 +50,14 @@ class Executor(Protocol):
 
     name: str
 
+    def prepare(self) -> None:
+        """Get ready to start hosts (a local executor starts its spare runner); at server start."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what :meth:`prepare` made; started hosts run on. At server shutdown."""
+        ...
+
     async def start(self, spec: HostSpec, host_dir: Path) -> HostHandle:
         """Write ``spec`` into ``host_dir`` and start its runner; returns at once."""
         ...

@@ -1,15 +1,17 @@
 """The ``local`` executor: each job host is an OS process on this machine.
 
-A host's runner gets its own session (so its process group holds everything it starts),
-its memory cgroup where the kernel lets us make one (the runner limits itself otherwise),
-and the CPUs the scheduler assigned. A runner outlives the server; after a restart the
-server re-attaches by pid and start time, read from ``/proc``.
+A host's runner gets its own session (so its process group holds everything it starts)
+and its memory cgroup where the kernel lets us make one (the runner limits itself
+otherwise); the runner pins itself to the CPUs the scheduler assigned. A runner outlives
+the server; after a restart the server re-attaches by pid and start time, read from
+``/proc``. With ``spare``, one runner waits ready-imported for the next job.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -21,11 +23,9 @@ from typing import NamedTuple
 
 from shipyard.compute.cgroups import CGROUP_ROOT, MemoryCgroup
 from shipyard.compute.executor import HostHandle, HostState
-from shipyard.jobs.spec import OPT_ML, OUTPUT_LOG, RLIMIT_SWITCH, HostEvent, HostResult, HostSpec, read_events, read_lines
+from shipyard.jobs.spec import OPT_ML, OUTPUT_LOG, RLIMIT_SWITCH, RUNNER_LOG, SPARE, HostEvent, HostResult, HostSpec, read_events, read_lines
 
 DEFAULT_RUNNER: tuple[str, ...] = (sys.executable, "-m", "shipyard.jobs.runner")
-#: The runner's own stdout and stderr (a crash before it could log to output.log).
-RUNNER_LOG = "runner.log"
 #: Variables of the server's environment a job never inherits: its credentials and
 #: endpoint come from the host spec, and the server's own settings are none of its business.
 PRIVATE_PREFIXES = ("AWS_", "SHIPYARD_")
@@ -36,12 +36,21 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, runner: Sequence[str] = DEFAULT_RUNNER, cgroup_root: Path = CGROUP_ROOT) -> None:
-        """``runner``: the command to which the host directory is appended."""
+    def __init__(
+        self, runner: Sequence[str] = DEFAULT_RUNNER, cgroup_root: Path = CGROUP_ROOT, *, spare: bool = False
+    ) -> None:
+        """``runner``: the command to which the host directory is appended.
+
+        With ``spare``, one runner is kept started ahead of need (``runner --spare``): it has
+        its imports done and S3's model loaded when a job comes, which takes most of the
+        start-up time off the job. The runner must understand ``--spare``.
+        """
         self._runner = list(runner)
         self._cgroup_root = cgroup_root
         #: Runners this executor started, by (pid, start time): polling them reaps them.
         self._children: dict[tuple[int, int], subprocess.Popen[bytes]] = {}
+        self._use_spare = spare
+        self._spare: subprocess.Popen[bytes] | None = None
 
     async def start(self, spec: HostSpec, host_dir: Path) -> HostHandle:
         """Write ``spec`` into ``host_dir`` and start its runner; returns at once."""
@@ -53,40 +62,80 @@ class LocalExecutor:
         cgroup = MemoryCgroup.create(
             f"{spec.job_name}-{spec.host}-{secrets.token_hex(4)}", spec.resources.memory_mib, self._cgroup_root
         )
-        environment = {name: value for name, value in os.environ.items() if not name.startswith(PRIVATE_PREFIXES)}
-        if cgroup is None:  # no kernel-enforced limit: the runner caps the job's address space
-            environment[RLIMIT_SWITCH] = "1"
+        # No kernel-enforced limit: the runner caps the job's address space instead.
+        extra_env = {RLIMIT_SWITCH: "1"} if cgroup is None else {}
         try:
-            with (host_dir / RUNNER_LOG).open("ab") as log:
-                process = subprocess.Popen(
-                    [*self._runner, str(host_dir)],
-                    cwd=host_dir,
-                    env=environment,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            process = self._take_spare(host_dir, extra_env) or self._spawn(host_dir, extra_env)
         except BaseException:
             if cgroup is not None:
                 cgroup.remove()
             raise
         # In time for the job: the runner imports for a while before it starts any job code,
-        # and the processes it starts inherit the cgroup and the CPUs.
+        # and the processes it starts inherit the cgroup. (The runner pins itself to its CPUs.)
         if cgroup is not None:
             try:
                 cgroup.add(process.pid)
             except OSError:
                 cgroup.remove()
                 cgroup = None
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(process.pid, spec.resources.cpu_ids)
         stat = _stat(process.pid)
         # The child cannot be gone yet: until it is reaped, its /proc entry stays.
         assert stat is not None
         self._children[(process.pid, stat.started)] = process
         extra = {"cgroup": str(cgroup.path)} if cgroup is not None else {"memory_limit": "none"}
+        if self._use_spare:
+            self._spare = self._spawn_spare()
         return HostHandle(self.name, str(host_dir), process.pid, stat.started, extra)
+
+    def prepare(self) -> None:
+        """Start the spare runner now rather than with the first job (no-op without spares)."""
+        if self._use_spare and self._spare is None:
+            self._spare = self._spawn_spare()
+
+    def close(self) -> None:
+        """End the spare runner (running jobs are not touched)."""
+        if self._spare is not None:
+            with contextlib.suppress(OSError):
+                self._spare.stdin.close()  # type: ignore[union-attr]
+            self._spare.wait()
+            self._spare = None
+
+    def _spawn(self, host_dir: Path, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with (host_dir / RUNNER_LOG).open("ab") as log:
+            return subprocess.Popen(
+                [*self._runner, str(host_dir)],
+                cwd=host_dir,
+                env={**_job_environment(), **extra_env},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def _spawn_spare(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [*self._runner, SPARE],
+            env=_job_environment(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def _take_spare(self, host_dir: Path, extra_env: dict[str, str]) -> subprocess.Popen[bytes] | None:
+        """The spare runner, told to run ``host_dir``; None if there is no live spare."""
+        spare, self._spare = self._spare, None
+        if spare is None or spare.poll() is not None:
+            return None
+        order = json.dumps({"host_dir": str(host_dir), "env": extra_env}) + "\n"
+        try:
+            spare.stdin.write(order.encode())  # type: ignore[union-attr]
+            spare.stdin.close()  # type: ignore[union-attr]
+        except OSError:  # it died just now
+            spare.kill()
+            spare.wait()
+            return None
+        return spare
 
     async def poll(self, handle: HostHandle) -> HostState:
         """Whether the runner still runs; once it ended, its result or why there is none."""
@@ -178,6 +227,11 @@ def _stat(pid: int) -> _Stat | None:
     # The command name (field 2) is in parentheses and may hold spaces and parentheses.
     fields = text[text.rindex(")") + 2 :].split()
     return _Stat(state=fields[0], started=int(fields[19]))
+
+
+def _job_environment() -> dict[str, str]:
+    """The server's environment without what a job must not inherit."""
+    return {name: value for name, value in os.environ.items() if not name.startswith(PRIVATE_PREFIXES)}
 
 
 def _cgroup(handle: HostHandle) -> MemoryCgroup | None:

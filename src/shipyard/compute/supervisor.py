@@ -86,6 +86,7 @@ class JobSupervisor:
     async def start(self) -> None:
         """Recover what the database says is active, then run the loop in the background."""
         await self.recover()
+        self._executor.prepare()
         self._task = asyncio.create_task(self._loop(), name="shipyard-jobs")
 
     async def close(self) -> None:
@@ -96,6 +97,7 @@ class JobSupervisor:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        self._executor.close()
 
     async def recover(self) -> None:
         """After a (re)start: queue waiting jobs again, re-attach to live hosts, and settle

@@ -8,6 +8,8 @@ how the job ended is in the result.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -15,8 +17,8 @@ from shipyard.jobs.context import Job
 from shipyard.jobs.isolation import child_setup, isolate, pin_cpus
 from shipyard.jobs.joblog import JobLog
 from shipyard.jobs.processing import run_processing
-from shipyard.jobs.s3 import S3
-from shipyard.jobs.spec import HostResult, HostSpec
+from shipyard.jobs.s3 import S3, prewarm
+from shipyard.jobs.spec import RUNNER_LOG, SPARE, HostResult, HostSpec
 from shipyard.jobs.stopping import StopSignal
 from shipyard.jobs.training import run_training
 
@@ -26,6 +28,33 @@ FINAL_MESSAGES = {
     "training": {"Completed": "Training job completed", "Stopped": "Training job stopped"},
     "processing": {"Completed": "Processing job completed", "Stopped": "Processing job stopped"},
 }
+
+
+def wait_as_spare() -> Path | None:
+    """Be a spare runner: load what every job needs, then wait for one.
+
+    The executor starts a spare ahead of need; when a job comes it writes one JSON line to
+    the spare's stdin, ``{"host_dir": ..., "env": {...}}``: the job's host directory and
+    environment variables to add. The spare then becomes that host's runner, with its output
+    in the host's ``runner.log``, as if it had been started for it. None when stdin closes
+    first (the server went away).
+    """
+    prewarm()
+    line = sys.stdin.readline()
+    if not line:
+        return None
+    order = json.loads(line)
+    host_dir = Path(order["host_dir"]).resolve()
+    os.environ.update(order.get("env") or {})
+    os.chdir(host_dir)
+    null = os.open(os.devnull, os.O_RDONLY)
+    log = os.open(host_dir / RUNNER_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(null)
+    os.close(log)
+    return host_dir
 
 
 def run(host_dir: Path) -> HostResult:
@@ -57,10 +86,15 @@ def run(host_dir: Path) -> HostResult:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m shipyard.jobs.runner <host dir>", file=sys.stderr)
+    if argv == [SPARE]:
+        host_dir = wait_as_spare()
+        if host_dir is None:
+            return 0
+    elif len(argv) == 1:
+        host_dir = Path(argv[0]).resolve()
+    else:
+        print(f"usage: python -m shipyard.jobs.runner <host dir> | {SPARE}", file=sys.stderr)
         return 2
-    host_dir = Path(argv[0]).resolve()
     try:
         run(host_dir)
     except Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,26 @@ def join_uri(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *(part.strip("/") for part in parts)])
 
 
+@functools.cache
+def _session() -> Any:
+    """One boto3 session per process: clients made from it share the loaded S3 model."""
+    import boto3
+
+    return boto3.session.Session()
+
+
+def prewarm() -> None:
+    """Import boto3 and load S3's model and endpoint rules now, so a job's first S3 call
+    later pays none of that (a spare runner does this while it waits for a job)."""
+    _session().client(
+        "s3",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="prewarm",
+        aws_secret_access_key="prewarm",
+    )
+
+
 class S3:
     """A lazily made boto3 S3 client for the job's endpoint, region and credentials."""
 
@@ -52,11 +73,10 @@ class S3:
             return self._client
 
     def _make_client(self) -> Any:
-        import boto3
         from botocore.config import Config
 
         spec, credentials = self._spec, self._spec.credentials
-        return boto3.session.Session().client(
+        return _session().client(
             "s3",
             endpoint_url=spec.endpoint_url or None,
             region_name=spec.region,

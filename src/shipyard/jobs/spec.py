@@ -8,6 +8,7 @@ it restarts::
 
     <host dir>/
       host.json      HostSpec, written by the server before the start (read-only after)
+      runner.log     the runner's own output (a crash's traceback), not the job's
       opt_ml/        the job's /opt/ml tree (bind-mounted on /opt/ml where the OS allows)
       output.log     what the job printed (stdout and stderr, line by line) and the
                      runner's own messages; the server tails it into CloudWatch Logs
@@ -28,6 +29,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 HOST_SPEC = "host.json"
+#: The runner's own output (its crashes); the job's output is in OUTPUT_LOG.
+RUNNER_LOG = "runner.log"
+#: The runner's argument to start as a spare, waiting for a job on its stdin.
+SPARE = "--spare"
 OPT_ML = "opt_ml"
 OUTPUT_LOG = "output.log"
 EVENTS = "events.jsonl"

@@ -76,7 +76,7 @@ async def open_runtime(settings: Settings) -> Runtime:
     )
     supervisor = JobSupervisor(
         store=jobs,
-        executor=LocalExecutor(),
+        executor=LocalExecutor(spare=True),
         scheduler=CapacityScheduler(capacity),
         roles=roles,
         logs=logs,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,13 @@ def test_algorithm_error_names_the_signal_and_exit_code(tmp_path: Path) -> None:
     ending = Ending(exit_code=137, signal="SIGKILL", stopped=False, stderr_tail=["a", "b", "c", "MemoryError"])
     reason = algorithm_error(ending, Command(["/bin/train"], tmp_path), tmp_path / "failure")
     assert reason == "AlgorithmError: b\nc\nMemoryError, killed by SIGKILL, exit code: 137"
+
+
+def test_the_runner_pins_itself_to_its_cpus() -> None:
+    chosen = max(os.sched_getaffinity(0))
+    script = (
+        "import os; from shipyard.jobs.isolation import pin_cpus; from shipyard.jobs.spec import Resources; "
+        f"note = pin_cpus(Resources('ml.m5.large', 2, [{chosen}], 8192)); print(note or sorted(os.sched_getaffinity(0)))"
+    )
+    printed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert printed.strip() == f"[{chosen}]"
