@@ -51,6 +51,7 @@ def host_spec(
     image: Image | None = None,
     host: str = "algo-1",
     hosts: list[str] | None = None,
+    resources: Resources | None = None,
     **extra: Any,
 ) -> HostSpec:
     """Write a host.json for a job named after the host dir's parent test."""
@@ -65,7 +66,8 @@ def host_spec(
         hosts=hosts or [host],
         request={"RoleArn": ROLE, **request},
         image=image or Image(uri="123.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1", kind="script", framework="pytorch"),
-        resources=Resources(instance_type="ml.m5.large", vcpus=2, cpu_ids=sorted(os.sched_getaffinity(0)), memory_mib=8192),
+        resources=resources
+        or Resources(instance_type="ml.m5.large", vcpus=2, cpu_ids=sorted(os.sched_getaffinity(0)), memory_mib=8192),
         endpoint_url=shipyard.endpoint_url,
         credentials={"AccessKeyId": access_key, "SecretAccessKey": secret_key, "SessionToken": ""},
         **extra,
@@ -432,3 +434,19 @@ def test_missing_builtin_algorithm_is_a_client_error(shipyard: RunningServer, bu
     result = run_runner(tmp_path)
 
     assert result.failure_reason == "ClientError: the built-in algorithm nosuchalgo is not available in this Shipyard version"
+
+
+def test_gpus_and_uncompressed_model_output(shipyard: RunningServer, s3: Any, bucket: str, tmp_path: Path) -> None:
+    gpus = Resources(instance_type="ml.g4dn.12xlarge", vcpus=48, cpu_ids=sorted(os.sched_getaffinity(0)), memory_mib=196608, gpu_ids=[1, 3])
+    shell = "echo \"cuda=$CUDA_VISIBLE_DEVICES gpus=$SM_NUM_GPUS\"; echo weights > /opt/ml/model/weights.bin; mkdir -p /opt/ml/model/sub; echo x > /opt/ml/model/sub/x.txt"
+    request = command_request("uncompressed", bucket, shell)
+    request["OutputDataConfig"]["CompressionType"] = "NONE"
+    host_spec(shipyard, tmp_path, request, image=COMMAND, resources=gpus)
+
+    result = run_runner(tmp_path)
+
+    assert result.outcome == "Completed", result.failure_reason
+    assert "cuda=1,3 gpus=2" in output_log(tmp_path)
+    keys = sorted(item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix="output/uncompressed/")["Contents"])
+    assert keys == ["output/uncompressed/output/model/sub/x.txt", "output/uncompressed/output/model/weights.bin"]
+    assert result.model_artifacts == f"s3://{bucket}/output/uncompressed/output/model/"
