@@ -27,6 +27,14 @@ JobKind = Literal["training", "processing"]
 ACTIVE = ("InProgress", "Stopping")
 TERMINAL = ("Completed", "Failed", "Stopped")
 
+#: StatusMessages of the secondary statuses the server sets, for a job's kind.
+_MESSAGES = {
+    "Stopping": "Stopping the {kind} job",
+    "Stopped": "{Kind} job stopped",
+    "MaxRuntimeExceeded": "{Kind} job exceeded MaxRuntimeInSeconds provided",
+    "Completed": "{Kind} job completed",
+}
+
 
 @dataclass
 class Job:
@@ -74,6 +82,10 @@ class Job:
     def max_runtime_seconds(self) -> int:
         stopping = self.request.get("StoppingCondition") or {}
         return int(stopping.get("MaxRuntimeInSeconds") or 86400)
+
+    def message(self, status: str) -> str:
+        """The StatusMessage of a secondary status the server sets (Stopping, Stopped...)."""
+        return _MESSAGES[status].format(kind=self.kind, Kind=self.kind.capitalize())
 
     def set_secondary(self, status: str, message: str, at_ms: int) -> None:
         """Enter secondary status ``status``: close the current transition, open a new one.

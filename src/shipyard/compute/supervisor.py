@@ -39,14 +39,6 @@ _TICK_BUSY = 0.1
 _TICK_IDLE = 1.0
 _FAILURE_LIMIT = 1024
 
-_SECONDARY_MESSAGES = {
-    "Starting": "Launching requested ML instances",
-    "Stopping": "Stopping the training job",
-    "Stopped": "Training job stopped",
-    "MaxRuntimeExceeded": "Training job exceeded MaxRuntimeInSeconds provided",
-    "Completed": "Training job completed",
-    "Failed": "Training job failed",
-}
 
 
 class JobSupervisor:
@@ -284,7 +276,7 @@ class JobSupervisor:
             if overdue and stored.stop_reason is None:
                 stored.stop_reason = "max-runtime"
                 stored.status = "Stopping"
-                stored.set_secondary("Stopping", _SECONDARY_MESSAGES["Stopping"], now_ms())
+                stored.set_secondary("Stopping", stored.message("Stopping"), now_ms())
 
         unchanged = all((hosts[host]["output"], hosts[host]["events"]) == read for host, read in shipped.items())
         stored = job
@@ -355,12 +347,12 @@ class JobSupervisor:
                 stored.details["exit_message"] = failure[:_FAILURE_LIMIT]
                 stored.finish("Failed", "Failed", failure[:_FAILURE_LIMIT], at)
             elif stored.stop_reason == "max-runtime":
-                stored.details["failure_reason"] = "MaxRuntimeExceeded: Training job exceeded MaxRuntimeInSeconds provided"
-                stored.finish("Stopped", "MaxRuntimeExceeded", _SECONDARY_MESSAGES["MaxRuntimeExceeded"], at)
+                stored.details["failure_reason"] = f"MaxRuntimeExceeded: {stored.message('MaxRuntimeExceeded')}"
+                stored.finish("Stopped", "MaxRuntimeExceeded", stored.message("MaxRuntimeExceeded"), at)
             elif stored.stop_reason:
-                stored.finish("Stopped", "Stopped", _SECONDARY_MESSAGES["Stopped"], at)
+                stored.finish("Stopped", "Stopped", stored.message("Stopped"), at)
             else:
-                stored.finish("Completed", "Completed", _SECONDARY_MESSAGES["Completed"], at)
+                stored.finish("Completed", "Completed", stored.message("Completed"), at)
 
         await self._store.mutate(job.id, finish)
         self._scheduler.release(job.key)
@@ -370,7 +362,7 @@ class JobSupervisor:
 
     async def _finish_unstarted(self, job: Job) -> None:
         at = now_ms()
-        await self._store.mutate(job.id, lambda stored: stored.finish("Stopped", "Stopped", _SECONDARY_MESSAGES["Stopped"], at))
+        await self._store.mutate(job.id, lambda stored: stored.finish("Stopped", "Stopped", stored.message("Stopped"), at))
         self._queued.pop(job.id, None)
         self.wake()
 

@@ -82,7 +82,6 @@ async def find_job(ctx: RequestContext, kind: JobKind, name: str) -> Job:
 async def stop_job(ctx: RequestContext, kind: JobKind, name: str) -> None:
     """Record the stop, then have the supervisor act on it (SIGTERM to the job)."""
     job = await find_job(ctx, kind, name)
-    message = "Stopping the training job" if kind == "training" else "Stopping the processing job"
 
     def stop(stored: Job) -> None:
         if stored.status != "InProgress":
@@ -92,7 +91,7 @@ async def stop_job(ctx: RequestContext, kind: JobKind, name: str) -> None:
             )
         stored.stop_reason = "user"
         stored.status = "Stopping"
-        stored.set_secondary("Stopping", message, now_ms())
+        stored.set_secondary("Stopping", stored.message("Stopping"), now_ms())
 
     stored, _ = await ctx.runtime.jobs.mutate(job.id, stop)
     await ctx.runtime.supervisor.stop(stored)
