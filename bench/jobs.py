@@ -35,7 +35,13 @@ import boto3
 import botocore
 
 from shipyard.testing import start_server
-from shipyard.testing.jobs import log_messages, sagemaker_role, script_hyperparameters, training_request, upload_sourcedir
+from shipyard.testing.jobs import (
+    log_messages,
+    sagemaker_role,
+    script_hyperparameters,
+    training_request,
+    upload_sourcedir,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOOP = """\
@@ -169,7 +175,7 @@ def machine() -> dict[str, Any]:
             cpu = line.split(":", 1)[1].strip()
             break
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
     except OSError:
         commit = "unknown"
     return {

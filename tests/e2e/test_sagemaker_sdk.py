@@ -30,7 +30,6 @@ import pytest
 from shipyard.testing import RunningServer, start_server
 from shipyard.testing.jobs import sagemaker_role
 
-
 TRAIN = """
     import argparse, json, os
     parser = argparse.ArgumentParser()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +13,7 @@ from shipyard.testing import RunningServer, start_server
 from shipyard.testing.identities import unique_name
 from shipyard.testing.jobs import (
     sagemaker_role,
-    script_hyperparameters,
-    training_request,
-    upload_sourcedir,
+    start_script_job,
     wait_for_job,
     wait_for_status,
 )
@@ -42,20 +38,11 @@ def role(small_server: RunningServer) -> str:
     return sagemaker_role(small_server)
 
 
-def _job(server: RunningServer, bucket: str, role: str, script: str, **extra) -> str:
-    source = upload_sourcedir(server, bucket, unique_name("src"), {"train.py": script})
-    name = unique_name("cap")
-    server.client("sagemaker").create_training_job(
-        **training_request(name, role, f"s3://{bucket}/out", hyperparameters=script_hyperparameters("train.py", source), **extra)
-    )
-    return name
-
-
 def test_a_job_waits_for_capacity_first_come_first_served(small_server, bucket, role):
     sagemaker = small_server.client("sagemaker")
-    big = _job(small_server, bucket, role, "import time\ntime.sleep(2.5)\n", instance_type="ml.m5.xlarge")
+    big = start_script_job(small_server, bucket, role, "import time\ntime.sleep(2.5)\n", instance_type="ml.m5.xlarge")
     wait_for_status(sagemaker, big, "Training")
-    small = _job(small_server, bucket, role, "print('my turn')\n", instance_type="ml.t3.medium")
+    small = start_script_job(small_server, bucket, role, "print('my turn')\n", instance_type="ml.t3.medium")
     waiting = sagemaker.describe_training_job(TrainingJobName=small)
     assert (waiting["TrainingJobStatus"], waiting["SecondaryStatus"]) == ("InProgress", "Starting")
     message = waiting["SecondaryStatusTransitions"][-1]["StatusMessage"]
@@ -68,7 +55,7 @@ def test_a_job_waits_for_capacity_first_come_first_served(small_server, bucket, 
 def test_a_job_over_its_memory_fails_and_the_server_lives(small_server, bucket, role):
     sagemaker = small_server.client("sagemaker")
     hog = "blocks = []\nwhile True:\n    blocks.append(b'x' * (256 << 20))\n"
-    name = _job(small_server, bucket, role, hog, instance_type="ml.t3.medium")
+    name = start_script_job(small_server, bucket, role, hog, instance_type="ml.t3.medium")
     job = wait_for_job(sagemaker, name)
     assert job["TrainingJobStatus"] == "Failed"
     assert "memory" in job["FailureReason"].lower()
@@ -79,26 +66,40 @@ def _host_dir(server: RunningServer, name: str) -> Path:
     return server.data_dir / "jobs" / "training" / name / "algo-1"
 
 
+def _processes_in(directory: Path) -> list[int]:
+    """The processes whose working directory is ``directory`` (a job's runner)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if Path(os.readlink(entry / "cwd")) == directory.resolve():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def test_jobs_survive_a_server_crash(small_server, bucket, role):
     sagemaker = small_server.client("sagemaker")
-    survivor = _job(
+    survivor = start_script_job(
         small_server,
         bucket,
         role,
         "import os, time\ntime.sleep(3)\nopen(os.environ['SM_MODEL_DIR'] + '/m.txt', 'w').write('kept')\nprint('finished')\n",
         instance_type="ml.t3.medium",
     )
-    victim = _job(small_server, bucket, role, "import time\ntime.sleep(60)\n", instance_type="ml.t3.medium")
-    done = _job(small_server, bucket, role, "print('quick')\n", instance_type="ml.t3.medium")
+    victim = start_script_job(small_server, bucket, role, "import time\ntime.sleep(60)\n", instance_type="ml.t3.medium")
+    done = start_script_job(small_server, bucket, role, "print('quick')\n", instance_type="ml.t3.medium")
     wait_for_status(sagemaker, survivor, "Training")
     wait_for_status(sagemaker, victim, "Training")
     completed = wait_for_job(sagemaker, done)
     assert completed["TrainingJobStatus"] == "Completed"
 
     small_server.stop(kill=True)
-    runner = subprocess.run(["pgrep", "-f", str(_host_dir(small_server, victim))], capture_output=True, text=True)
-    for pid in runner.stdout.split():
-        os.killpg(int(pid), signal.SIGKILL)
+    runners = _processes_in(_host_dir(small_server, victim))
+    assert runners
+    for pid in runners:
+        os.killpg(pid, signal.SIGKILL)
     small_server.start()
 
     sagemaker = small_server.client("sagemaker")
@@ -113,5 +114,5 @@ def test_jobs_survive_a_server_crash(small_server, bucket, role):
     assert again["TrainingJobStatus"] == "Completed"
     assert again["ModelArtifacts"] == completed["ModelArtifacts"]
     # a job created after the restart runs as usual
-    after = _job(small_server, bucket, role, "print('after')\n", instance_type="ml.t3.medium")
+    after = start_script_job(small_server, bucket, role, "print('after')\n", instance_type="ml.t3.medium")
     assert wait_for_job(sagemaker, after)["TrainingJobStatus"] == "Completed"

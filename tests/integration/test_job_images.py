@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tarfile
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -19,9 +18,8 @@ from shipyard.testing.jobs import (
     PYTORCH_IMAGE,
     log_messages,
     sagemaker_role,
-    script_hyperparameters,
+    start_script_job,
     training_request,
-    upload_sourcedir,
     wait_for_job,
 )
 
@@ -41,7 +39,7 @@ def local(sqlite_server: RunningServer) -> tuple[RunningServer, str, str]:
 
 def _shipyard(server: RunningServer, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shipyard", *args], env=server.client_env(), capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "shipyard", *args], env=server.client_env(), capture_output=True, text=True, timeout=60, check=False
     )
 
 
@@ -138,16 +136,8 @@ DISTRIBUTED = """
 
 def test_two_instances_train_with_torch_distributed(local):
     server, bucket, role = local
-    source = upload_sourcedir(server, bucket, "ddp", {"train.py": DISTRIBUTED})
-    name = unique_name("ddp")
-    sagemaker = server.client("sagemaker")
-    sagemaker.create_training_job(
-        **training_request(
-            name, role, f"s3://{bucket}/out", image=PYTORCH_IMAGE, instance_count=2,
-            hyperparameters=script_hyperparameters("train.py", source),
-        )
-    )
-    job = wait_for_job(sagemaker, name, timeout=180)
+    name = start_script_job(server, bucket, role, DISTRIBUTED, prefix="ddp", image=PYTORCH_IMAGE, instance_count=2)
+    job = wait_for_job(server.client("sagemaker"), name, timeout=180)
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
     assert job["BillableTimeInSeconds"] == 2 * job["TrainingTimeInSeconds"]
     lines = [line for line in log_messages(server, name) if line.startswith("rank=")]
@@ -172,17 +162,12 @@ CHECKPOINTED = """
 
 
 def test_checkpoints_are_restored_by_the_next_job(server, s3, bucket, role):
-    source = upload_sourcedir(server, bucket, "ckpt", {"train.py": CHECKPOINTED})
     sagemaker = server.client("sagemaker")
-    names = [unique_name("ckpt"), unique_name("ckpt")]
-    for name in names:
-        sagemaker.create_training_job(
-            **training_request(
-                name, role, f"s3://{bucket}/out", hyperparameters=script_hyperparameters("train.py", source),
-                CheckpointConfig={"S3Uri": f"s3://{bucket}/checkpoints/run"},
-            )
-        )
-        assert wait_for_job(sagemaker, name)["TrainingJobStatus"] == "Completed"
+    names = []
+    for _ in range(2):
+        checkpoints = {"S3Uri": f"s3://{bucket}/checkpoints/run"}
+        names.append(start_script_job(server, bucket, role, CHECKPOINTED, prefix="ckpt", CheckpointConfig=checkpoints))
+        assert wait_for_job(sagemaker, names[-1])["TrainingJobStatus"] == "Completed"
     assert "restored []" in log_messages(server, names[0])
     assert "restored ['step-0.ckpt']" in log_messages(server, names[1])
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix="checkpoints/run/")["Contents"]]
@@ -192,11 +177,7 @@ def test_checkpoints_are_restored_by_the_next_job(server, s3, bucket, role):
 def test_shipyard_logs_prints_and_follows_a_job(local):
     server, bucket, role = local
     script = "import time\nfor i in range(3):\n    print(f'line {i}', flush=True)\n    time.sleep(0.3)\n"
-    source = upload_sourcedir(server, bucket, "follow", {"train.py": script})
-    name = unique_name("follow")
-    server.client("sagemaker").create_training_job(
-        **training_request(name, role, f"s3://{bucket}/out", hyperparameters=script_hyperparameters("train.py", source))
-    )
+    name = start_script_job(server, bucket, role, script, prefix="follow")
     followed = _shipyard(server, "logs", name, "--follow")
     assert followed.returncode == 0, followed.stderr
     assert [line for line in followed.stdout.splitlines() if line.startswith("line ")] == ["line 0", "line 1", "line 2"]

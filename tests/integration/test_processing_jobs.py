@@ -14,9 +14,7 @@ from shipyard.testing.jobs import (
     SKLEARN_IMAGE,
     log_messages,
     sagemaker_role,
-    script_hyperparameters,
-    training_request,
-    upload_sourcedir,
+    start_script_job,
     wait_for_job,
 )
 
@@ -116,16 +114,9 @@ def test_features_from_a_processing_job_train_a_model(server, s3, bucket, role):
     listed = sagemaker.list_processing_jobs(NameContains=name)["ProcessingJobSummaries"]
     assert [(item["ProcessingJobName"], item["ProcessingJobStatus"]) for item in listed] == [(name, "Completed")]
 
-    source = upload_sourcedir(server, bucket, "fit", {"train.py": TRAIN_ON_FEATURES})
-    training = unique_name("fit")
-    sagemaker.create_training_job(
-        **training_request(
-            training,
-            role,
-            f"s3://{bucket}/models",
-            hyperparameters=script_hyperparameters("train.py", source),
-            channels={"train": f"s3://{bucket}/features"},
-        )
+    channels = {"train": f"s3://{bucket}/features"}
+    training = start_script_job(
+        server, bucket, role, TRAIN_ON_FEATURES, prefix="fit", output=f"s3://{bucket}/models", channels=channels
     )
     trained = wait_for_job(sagemaker, training)
     assert trained["TrainingJobStatus"] == "Completed", trained.get("FailureReason")

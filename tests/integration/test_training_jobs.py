@@ -17,6 +17,7 @@ from shipyard.testing.jobs import (
     log_messages,
     sagemaker_role,
     script_hyperparameters,
+    start_script_job,
     training_request,
     upload_sourcedir,
     wait_for_job,
@@ -138,22 +139,12 @@ def test_script_mode_job_completes_with_the_contract(server, sagemaker, s3, buck
 
 
 def test_failure_reason_comes_from_output_failure(server, sagemaker, bucket, role):
-    source = upload_sourcedir(
-        server,
-        bucket,
-        "failing",
-        {
-            "train.py": """
-                import sys
-                open("/opt/ml/output/failure", "w").write("ValueError: the data has no label column")
-                sys.exit(3)
-            """
-        },
-    )
-    name = unique_name("fail")
-    sagemaker.create_training_job(
-        **training_request(name, role, f"s3://{bucket}/out", hyperparameters=script_hyperparameters("train.py", source))
-    )
+    script = """
+        import sys
+        open("/opt/ml/output/failure", "w").write("ValueError: the data has no label column")
+        sys.exit(3)
+    """
+    name = start_script_job(server, bucket, role, script, prefix="fail")
     job = wait_for_job(sagemaker, name)
     assert job["TrainingJobStatus"] == "Failed"
     assert job["SecondaryStatus"] == "Failed"
@@ -161,11 +152,7 @@ def test_failure_reason_comes_from_output_failure(server, sagemaker, bucket, rol
 
 
 def test_a_non_zero_exit_fails_with_the_exit_code(server, sagemaker, bucket, role):
-    source = upload_sourcedir(server, bucket, "exit", {"train.py": "raise SystemExit(7)\n"})
-    name = unique_name("exit")
-    sagemaker.create_training_job(
-        **training_request(name, role, f"s3://{bucket}/out", hyperparameters=script_hyperparameters("train.py", source))
-    )
+    name = start_script_job(server, bucket, role, "raise SystemExit(7)\n", prefix="exit")
     job = wait_for_job(sagemaker, name)
     assert job["TrainingJobStatus"] == "Failed"
     assert job["FailureReason"].startswith("AlgorithmError")
@@ -185,11 +172,7 @@ SLEEPER = """
 
 
 def test_stop_training_job_saves_the_model(server, sagemaker, bucket, role):
-    source = upload_sourcedir(server, bucket, "sleep", {"train.py": SLEEPER})
-    name = unique_name("stop")
-    sagemaker.create_training_job(
-        **training_request(name, role, f"s3://{bucket}/out", hyperparameters=script_hyperparameters("train.py", source))
-    )
+    name = start_script_job(server, bucket, role, SLEEPER, prefix="stop")
     wait_for_status(sagemaker, name, "Training")
     time.sleep(0.5)
     sagemaker.stop_training_job(TrainingJobName=name)
@@ -205,23 +188,13 @@ def test_stop_training_job_saves_the_model(server, sagemaker, bucket, role):
 
 
 def test_max_runtime_stops_the_job(server, sagemaker, bucket, role):
-    source = upload_sourcedir(server, bucket, "forever", {"train.py": "import time\ntime.sleep(300)\n"})
-    name = unique_name("slow")
-    sagemaker.create_training_job(
-        **training_request(
-            name, role, f"s3://{bucket}/out", hyperparameters=script_hyperparameters("train.py", source), max_runtime=2
-        )
-    )
+    name = start_script_job(server, bucket, role, "import time\ntime.sleep(300)\n", prefix="slow", max_runtime=2)
     job = wait_for_job(sagemaker, name, timeout=60)
     assert (job["TrainingJobStatus"], job["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded"), job.get("FailureReason")
 
 
 def test_waiter_sees_the_job_end(server, sagemaker, bucket, role):
-    source = upload_sourcedir(server, bucket, "noop", {"train.py": "print('done')\n"})
-    name = unique_name("wait")
-    sagemaker.create_training_job(
-        **training_request(name, role, f"s3://{bucket}/out", hyperparameters=script_hyperparameters("train.py", source))
-    )
+    name = start_script_job(server, bucket, role, "print('done')\n", prefix="wait")
     sagemaker.get_waiter("training_job_completed_or_stopped").wait(
         TrainingJobName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
     )
@@ -230,17 +203,8 @@ def test_waiter_sees_the_job_end(server, sagemaker, bucket, role):
 
 
 def test_a_missing_channel_fails_the_job_with_a_client_error(server, sagemaker, bucket, role):
-    source = upload_sourcedir(server, bucket, "nochan", {"train.py": "print('never')\n"})
-    name = unique_name("nochannel")
-    sagemaker.create_training_job(
-        **training_request(
-            name,
-            role,
-            f"s3://{bucket}/out",
-            hyperparameters=script_hyperparameters("train.py", source),
-            channels={"train": f"s3://{bucket}/no/such/prefix"},
-        )
-    )
+    channels = {"train": f"s3://{bucket}/no/such/prefix"}
+    name = start_script_job(server, bucket, role, "print('never')\n", prefix="nochannel", channels=channels)
     job = wait_for_job(sagemaker, name)
     assert job["TrainingJobStatus"] == "Failed"
     assert job["FailureReason"].startswith("ClientError: No S3 objects found under S3 URL")
@@ -259,28 +223,18 @@ def test_the_job_acts_with_its_role_and_no_more(server, sagemaker, s3, bucket, r
             ],
         },
     )
-    source = upload_sourcedir(
-        server,
-        bucket,
-        "rights",
-        {
-            "train.py": f"""
-                import boto3, botocore
-                s3 = boto3.client("s3")
-                print("whoami", boto3.client("sts").get_caller_identity()["Arn"])
-                s3.put_object(Bucket="{bucket}", Key="from-job.txt", Body=b"ok")
-                try:
-                    s3.put_object(Bucket="{other}", Key="x", Body=b"no")
-                    print("other bucket: allowed")
-                except botocore.exceptions.ClientError as error:
-                    print("other bucket:", error.response["Error"]["Code"])
-            """
-        },
-    )
-    name = unique_name("rights")
-    sagemaker.create_training_job(
-        **training_request(name, limited, f"s3://{bucket}/out", hyperparameters=script_hyperparameters("train.py", source))
-    )
+    script = f"""
+        import boto3, botocore
+        s3 = boto3.client("s3")
+        print("whoami", boto3.client("sts").get_caller_identity()["Arn"])
+        s3.put_object(Bucket="{bucket}", Key="from-job.txt", Body=b"ok")
+        try:
+            s3.put_object(Bucket="{other}", Key="x", Body=b"no")
+            print("other bucket: allowed")
+        except botocore.exceptions.ClientError as error:
+            print("other bucket:", error.response["Error"]["Code"])
+    """
+    name = start_script_job(server, bucket, limited, script, prefix="rights")
     job = wait_for_job(sagemaker, name)
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
     messages = log_messages(server, name)
@@ -298,15 +252,7 @@ def test_two_jobs_at_once_each_see_their_own_opt_ml(server, sagemaker, bucket, r
         time.sleep(1.5)
         print("files:", sorted(os.listdir("/opt/ml/model")), open("/opt/ml/model/owner.txt").read() == name)
     """
-    source = upload_sourcedir(server, bucket, "pair", {"train.py": script})
-    names = [unique_name("pair"), unique_name("pair")]
-    for name in names:
-        sagemaker.create_training_job(
-            **training_request(
-                name, role, f"s3://{bucket}/out", instance_type="ml.t3.medium",
-                hyperparameters=script_hyperparameters("train.py", source),
-            )
-        )
+    names = [start_script_job(server, bucket, role, script, prefix="pair", instance_type="ml.t3.medium") for _ in "ab"]
     for name in names:
         job = wait_for_job(sagemaker, name)
         assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
@@ -376,18 +322,15 @@ def test_create_errors_as_aws_answers_them(server, sagemaker, bucket, role):
 
 
 def test_list_filters_sorts_and_pages(server, sagemaker, bucket, role):
-    source = upload_sourcedir(server, bucket, "list", {"train.py": "print(1)\n"})
     marker = uuid.uuid4().hex[:8]
-    names = [f"list-{marker}-{index}" for index in range(3)]
-    for name in names:
-        sagemaker.create_training_job(
-            **training_request(name, role, f"s3://{bucket}/out", hyperparameters=script_hyperparameters("train.py", source))
-        )
+    names = []
+    for _ in range(3):
+        names.append(start_script_job(server, bucket, role, "print(1)\n", prefix=f"list-{marker}"))
         time.sleep(0.01)
     for name in names:
         wait_for_job(sagemaker, name)
     listed = sagemaker.list_training_jobs(NameContains=marker, SortBy="Name", SortOrder="Ascending")["TrainingJobSummaries"]
-    assert [job["TrainingJobName"] for job in listed] == names
+    assert [job["TrainingJobName"] for job in listed] == sorted(names)
     assert {job["TrainingJobStatus"] for job in listed} == {"Completed"}
     paged = []
     token = None
@@ -407,18 +350,12 @@ def test_list_filters_sorts_and_pages(server, sagemaker, bucket, role):
     assert sagemaker.list_training_jobs(NameContains=marker, StatusEquals="Failed")["TrainingJobSummaries"] == []
     first = sagemaker.describe_training_job(TrainingJobName=names[0])["CreationTime"]
     after = sagemaker.list_training_jobs(NameContains=marker, CreationTimeAfter=first)["TrainingJobSummaries"]
-    assert sorted(job["TrainingJobName"] for job in after) == names[1:]
+    assert sorted(job["TrainingJobName"] for job in after) == sorted(names[1:])
 
 
 def test_tags_on_a_training_job(server, sagemaker, bucket, role):
-    source = upload_sourcedir(server, bucket, "tags", {"train.py": "print(1)\n"})
-    name = unique_name("Tagged")
-    arn = sagemaker.create_training_job(
-        **training_request(
-            name, role, f"s3://{bucket}/out", hyperparameters=script_hyperparameters("train.py", source),
-            Tags=[{"Key": "team", "Value": "ml"}],
-        )
-    )["TrainingJobArn"]
+    name = start_script_job(server, bucket, role, "print(1)\n", prefix="Tagged", Tags=[{"Key": "team", "Value": "ml"}])
+    arn = sagemaker.describe_training_job(TrainingJobName=name)["TrainingJobArn"]
     assert arn.endswith(f"training-job/{name.lower()}")
     sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "stage", "Value": "dev"}, {"Key": "team", "Value": "research"}])
     assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [

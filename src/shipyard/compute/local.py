@@ -23,7 +23,18 @@ from typing import NamedTuple
 
 from shipyard.compute.cgroups import CGROUP_ROOT, MemoryCgroup
 from shipyard.compute.executor import HostHandle, HostState
-from shipyard.jobs.spec import OPT_ML, OUTPUT_LOG, RLIMIT_SWITCH, RUNNER_LOG, SPARE, HostEvent, HostResult, HostSpec, read_events, read_lines
+from shipyard.jobs.spec import (
+    OPT_ML,
+    OUTPUT_LOG,
+    RLIMIT_SWITCH,
+    RUNNER_LOG,
+    SPARE,
+    HostEvent,
+    HostResult,
+    HostSpec,
+    read_events,
+    read_lines,
+)
 
 DEFAULT_RUNNER: tuple[str, ...] = (sys.executable, "-m", "shipyard.jobs.runner")
 #: Variables of the server's environment a job never inherits: its credentials and

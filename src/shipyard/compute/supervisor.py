@@ -192,9 +192,9 @@ class JobSupervisor:
         hosts = [f"algo-{index + 1}" for index in range(len(resources))]
         try:
             credentials = await self._roles.assume(job.request["RoleArn"], "SageMaker", job.max_runtime_seconds)
-        except Exception as error:  # the role was deleted or changed since CreateTrainingJob
+        except AwsError as error:  # the role was deleted or changed since CreateTrainingJob
             self._scheduler.release(job.key)
-            await self._fail(job, f"ClientError: {getattr(error, 'message', error)}")
+            await self._fail(job, f"ClientError: {error.message}")
             return
         started_ms = now_ms()
         epoch = started_ms // 1000

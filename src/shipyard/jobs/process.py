@@ -51,7 +51,9 @@ class UserProcess:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                preexec_fn=setup,
+                # Only async-signal-safe calls (prctl, setrlimit through ctypes/resource, set up
+                # before the fork): the runner's other threads hold no lock the child needs.
+                preexec_fn=setup,  # noqa: PLW1509
             )
         except OSError as error:
             raise OSError(error.errno, f"cannot run {argv[0]}: {error.strerror}") from error

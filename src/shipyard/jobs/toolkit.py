@@ -195,7 +195,7 @@ def training_environment(layout: TrainingLayout, spec: HostSpec) -> dict[str, st
         "master_hostname": spec.hosts[0],
         "model_dir": str(layout.model_dir),
         "module_dir": str(decoded.get("sagemaker_submit_directory", "")),
-        "module_name": program[:-3] if program.endswith(".py") else program,
+        "module_name": program.removesuffix(".py"),
         "network_interface_name": NETWORK_INTERFACE,
         "num_cpus": spec.resources.vcpus,
         "num_gpus": len(spec.resources.gpu_ids),

@@ -93,6 +93,29 @@ def training_request(
     return request
 
 
+def start_script_job(
+    server: RunningServer,
+    bucket: str,
+    role: str,
+    script: str,
+    *,
+    prefix: str = "job",
+    hyperparameters: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> str:
+    """Create a script-mode training job running ``script`` (as ``train.py``); its name.
+
+    ``hyperparameters`` are the script's own (JSON-encoded as the SDK does); ``fields`` go
+    to :func:`training_request` (``channels``, ``instance_type``, ``max_runtime``, members).
+    """
+    name = unique_name(prefix)
+    source = upload_sourcedir(server, bucket, name, {"train.py": script})
+    hps = script_hyperparameters("train.py", source, **(hyperparameters or {}))
+    output = fields.pop("output", f"s3://{bucket}/output")
+    server.client("sagemaker").create_training_job(**training_request(name, role, output, hyperparameters=hps, **fields))
+    return name
+
+
 def wait_for_job(sagemaker: Any, name: str, *, kind: str = "training", timeout: float = 120) -> dict[str, Any]:
     """Poll Describe*Job until the job ends; its last description."""
     describe = getattr(sagemaker, f"describe_{kind}_job")

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-from shipyard.compute.capacity import MIN_CPUS, MachineCapacity, check_fits, detect_capacity
+from shipyard.compute.capacity import (
+    MIN_CPUS,
+    MachineCapacity,
+    check_fits,
+    detect_capacity,
+)
 from shipyard.errors import AwsError
 
 SMALL = MachineCapacity(cpus=4, memory_mib=23919, gpus=0)
@@ -15,7 +21,7 @@ SMALL = MachineCapacity(cpus=4, memory_mib=23919, gpus=0)
 def test_detected_capacity_has_at_least_four_cpus_and_physical_memory() -> None:
     capacity = detect_capacity()
     assert capacity.cpus == max(os.cpu_count() or 1, MIN_CPUS)
-    meminfo = open("/proc/meminfo").read()
+    meminfo = Path("/proc/meminfo").read_text()
     total_kib = int(next(line for line in meminfo.splitlines() if line.startswith("MemTotal:")).split()[1])
     assert capacity.memory_mib == total_kib // 1024
     assert capacity.gpus >= 0
