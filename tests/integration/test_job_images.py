@@ -181,5 +181,9 @@ def test_shipyard_logs_prints_and_follows_a_job(local):
     followed = _shipyard(server, "logs", name, "--follow")
     assert followed.returncode == 0, followed.stderr
     assert [line for line in followed.stdout.splitlines() if line.startswith("line ")] == ["line 0", "line 1", "line 2"]
+    as_json = _shipyard(server, "logs", name, "--json")
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [record["message"] for record in records if record["message"].startswith("line ")] == ["line 0", "line 1", "line 2"]
+    assert {record["host"] for record in records} == {"algo-1"} and all(record["timestamp"] > 0 for record in records)
     missing = _shipyard(server, "logs", "no-such-job")
     assert missing.returncode == 1 and "no-such-job" in missing.stderr
