@@ -394,3 +394,22 @@ def test_creating_a_job_needs_pass_role_on_its_role(server, bucket, role):
         **training_request(name, role, f"s3://{bucket}/o", hyperparameters=hps)
     )
     assert wait_for_job(server.client("sagemaker"), name)["TrainingJobStatus"] == "Completed"
+
+
+def test_a_role_that_cannot_write_the_output_fails_the_job(server, sagemaker, bucket):
+    reader = sagemaker_role(
+        server,
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}
+            ],
+        },
+    )
+    name = start_script_job(server, bucket, reader, "print('trained')\n", prefix="readonly")
+    job = wait_for_job(sagemaker, name)
+    assert job["TrainingJobStatus"] == "Failed"
+    reason = job["FailureReason"]
+    assert reason.startswith("ClientError: Failed to upload") and "AccessDenied" in reason
+    assert f"s3://{bucket}/output/{name}/output" in reason and reader in reason
+    assert "trained" in log_messages(server, name)

@@ -10,6 +10,8 @@ from typing import Any
 from shipyard.jobs.spec import HostSpec
 
 CHUNK = 1 << 20
+#: Files below this size go up in one PutObject (boto3's own multipart threshold is 8 MiB).
+SINGLE_PUT_LIMIT = 8 << 20
 
 
 class S3Error(Exception):
@@ -124,10 +126,15 @@ class S3:
                 handle.write(chunk)
 
     def upload(self, source: Path, bucket: str, key: str) -> None:
-        """Upload one file (multipart when large)."""
+        """Upload one file: one PutObject when small, else boto3's (multipart) transfer."""
         from boto3.exceptions import S3UploadFailedError
         from botocore.exceptions import BotoCoreError
 
+        if source.stat().st_size < SINGLE_PUT_LIMIT:
+            # The transfer manager starts a thread pool on first use: a cost a small file never repays.
+            with source.open("rb") as body:
+                self._call("put_object", Bucket=bucket, Key=key, Body=body)
+            return
         try:
             self.client.upload_file(str(source), bucket, key)
         except (S3UploadFailedError, BotoCoreError) as error:
