@@ -324,6 +324,28 @@ def test_sigterm_stops_the_job_and_keeps_what_it_saved(shipyard: RunningServer, 
     assert read_tar(s3, bucket, "output/stop/output/model.tar.gz") == {"saved.txt": b"saved on SIGTERM"}
 
 
+def test_a_job_that_ignores_sigterm_is_killed_after_the_grace_period(
+    shipyard: RunningServer, s3: Any, bucket: str, tmp_path: Path
+) -> None:
+    script = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ignoring SIGTERM', flush=True)\ntime.sleep(60)\n"
+    source = upload_source(s3, bucket, "stubborn", {"train.py": script})
+    host_spec(shipyard, tmp_path, script_request("stubborn", bucket, source), stop_grace_seconds=1)
+    process = start_runner(tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while "ignoring SIGTERM" not in (output_log(tmp_path) if (tmp_path / "output.log").exists() else ""):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)
+        stopped_at = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+    finally:
+        result = finish(process, tmp_path)
+
+    assert result.outcome == "Stopped"
+    assert 1 <= time.monotonic() - stopped_at < 15
+    assert statuses(tmp_path)[-2:] == ["Stopping", "Stopped"]
+
+
 def test_local_image_runs_its_train_program(shipyard: RunningServer, s3: Any, bucket: str, tmp_path: Path) -> None:
     image_dir = tmp_path / "image"
     image_dir.mkdir()
