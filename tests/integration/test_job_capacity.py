@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from shipyard.testing import RunningServer, start_server
 from shipyard.testing.identities import unique_name
@@ -116,3 +117,22 @@ def test_jobs_survive_a_server_crash(small_server, bucket, role):
     # a job created after the restart runs as usual
     after = start_script_job(small_server, bucket, role, "print('after')\n", instance_type="ml.t3.medium")
     assert wait_for_job(sagemaker, after)["TrainingJobStatus"] == "Completed"
+
+
+def test_capacity_from_the_config_file_refuses_what_never_fits(tmp_path: Path) -> None:
+    config = tmp_path / "shipyard.toml"
+    config.write_text("cpus = 2\nmemory = 8192\ngpus = 0\n")
+    with start_server(tmp_path / "server", extra_env={"SHIPYARD_CONFIG": str(config)}) as server:
+        bucket = unique_name("cfg")
+        server.client("s3").create_bucket(Bucket=bucket)
+        role = sagemaker_role(server)
+        with pytest.raises(ClientError) as refused:
+            start_script_job(server, bucket, role, "print(1)\n", instance_type="ml.m5.xlarge")
+        error = refused.value.response["Error"]
+        assert error["Code"] == "ResourceLimitExceeded"
+        assert "ml.m5.xlarge" in error["Message"] and "2 vCPUs" in error["Message"] and "8192 MiB" in error["Message"]
+        with pytest.raises(ClientError) as gpu:
+            start_script_job(server, bucket, role, "print(1)\n", instance_type="ml.g4dn.xlarge")
+        assert gpu.value.response["Error"]["Code"] == "ResourceLimitExceeded"
+        fits = start_script_job(server, bucket, role, "print('fits')\n", instance_type="ml.m5.large")
+        assert wait_for_job(server.client("sagemaker"), fits)["TrainingJobStatus"] == "Completed"
