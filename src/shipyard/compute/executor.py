@@ -87,6 +87,11 @@ class Executor(Protocol):
         """Secondary-status events from byte ``offset`` on; and the next offset."""
         ...
 
+    async def abandon(self, host_dir: Path) -> None:
+        """End whatever runs for ``host_dir`` without a recorded handle (the server died
+        between starting a host and writing its handle down)."""
+        ...
+
     async def release(self, handle: HostHandle) -> None:
         """Free what the host held after it ended (its cgroup); the host dir stays."""
         ...

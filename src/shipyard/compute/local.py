@@ -202,6 +202,16 @@ class LocalExecutor:
         """Events of ``events.jsonl`` from byte ``offset`` on; and the next offset."""
         return await asyncio.to_thread(read_events, Path(handle.host_dir), offset)
 
+    async def abandon(self, host_dir: Path) -> None:
+        """SIGKILL to the process group of every runner working in ``host_dir``.
+
+        A runner's working directory is its host directory (a spare moves there when it
+        takes a job), which is how one is found with no pid on record.
+        """
+        for pid in await asyncio.to_thread(_working_in, host_dir.resolve()):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+
     async def release(self, handle: HostHandle) -> None:
         """Forget the ended runner and remove its cgroup (the host directory stays).
 
@@ -238,6 +248,17 @@ def _stat(pid: int) -> _Stat | None:
     # The command name (field 2) is in parentheses and may hold spaces and parentheses.
     fields = text[text.rindex(")") + 2 :].split()
     return _Stat(state=fields[0], started=int(fields[19]))
+
+
+def _working_in(directory: Path) -> list[int]:
+    """Processes whose working directory is ``directory``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if Path(os.readlink(entry / "cwd")) == directory:
+                    found.append(int(entry.name))
+    return found
 
 
 def _job_environment() -> dict[str, str]:

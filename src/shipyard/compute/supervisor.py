@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import socket
 from dataclasses import asdict
 from pathlib import Path
@@ -97,6 +98,7 @@ class JobSupervisor:
         for job in await self._store.active():
             hosts = job.details.get("hosts") or {}
             if not hosts:
+                await self._abandon_launch(job)
                 if job.stop_reason:
                     await self._finish_unstarted(job)
                     continue
@@ -120,6 +122,16 @@ class JobSupervisor:
             self._scheduler.restore(job.key, [Resources(**item) for item in job.details.get("resources", [])])
             self._running[job.id] = job
             log.info("re-attached to %s job %s", job.kind, job.name)
+
+    async def _abandon_launch(self, job: Job) -> None:
+        """Undo a launch the server died in the middle of (hosts started, none recorded):
+        end what it started and drop its files, so the job starts afresh."""
+        job_dir = self._jobs_dir / job.kind / job.name
+        if not job_dir.is_dir():
+            return
+        for host_dir in job_dir.iterdir():
+            await self._executor.abandon(host_dir)
+        await asyncio.to_thread(shutil.rmtree, job_dir, True)
 
     # --- what the API asks for -------------------------------------------------------------
 

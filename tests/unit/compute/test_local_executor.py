@@ -264,3 +264,14 @@ async def test_without_a_writable_cgroup_the_limit_is_left_to_the_runner(tmp_pat
         await executor.kill(handle)
         await harness.ended(handle)
         await executor.release(handle)
+
+
+async def test_abandon_ends_a_runner_whose_handle_was_never_recorded(local: Harness, runner: list[str]) -> None:
+    handle = await local.start("grandchild")
+    pid_file = Path(handle.host_dir) / "grandchild.pid"
+    await until(pid_file.exists)
+    grandchild = int(pid_file.read_text())
+    await LocalExecutor(runner).abandon(Path(handle.host_dir))  # as a restarted server would
+    state = await local.ended(handle)
+    assert state.lost_reason == "the job process was killed by signal SIGKILL"
+    await until(lambda: gone(grandchild))
