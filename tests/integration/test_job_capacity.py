@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from botocore.exceptions import ClientError
 from shipyard.testing import RunningServer, start_server
 from shipyard.testing.identities import unique_name
 from shipyard.testing.jobs import (
+    log_messages,
     sagemaker_role,
     start_script_job,
     wait_for_job,
@@ -136,3 +138,38 @@ def test_capacity_from_the_config_file_refuses_what_never_fits(tmp_path: Path) -
         assert gpu.value.response["Error"]["Code"] == "ResourceLimitExceeded"
         fits = start_script_job(server, bucket, role, "print('fits')\n", instance_type="ml.m5.large")
         assert wait_for_job(server.client("sagemaker"), fits)["TrainingJobStatus"] == "Completed"
+
+
+def test_a_job_lost_in_a_crash_is_retried_as_its_retry_strategy_allows(small_server, bucket, role):
+    script = f"""
+        import os, time
+        import boto3, botocore
+        s3, key = boto3.client("s3"), "markers/" + os.environ["TRAINING_JOB_NAME"]
+        try:
+            s3.head_object(Bucket="{bucket}", Key=key)
+            print("second attempt", flush=True)
+        except botocore.exceptions.ClientError:
+            s3.put_object(Bucket="{bucket}", Key=key, Body=b"started")
+            print("first attempt", flush=True)
+            time.sleep(60)
+    """
+    name = start_script_job(
+        small_server, bucket, role, script, prefix="retry", instance_type="ml.t3.medium",
+        RetryStrategy={"MaximumRetryAttempts": 1},
+    )
+    deadline = time.monotonic() + 30
+    while "first attempt" not in log_messages(small_server, name):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+    small_server.stop(kill=True)
+    for pid in _processes_in(_host_dir(small_server, name)):
+        os.killpg(pid, signal.SIGKILL)
+    small_server.start()
+
+    job = wait_for_job(small_server.client("sagemaker"), name)
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    restarting = [item for item in job["SecondaryStatusTransitions"] if item["Status"] == "Restarting"]
+    assert len(restarting) == 1
+    assert "the server restarted during the job" in restarting[0]["StatusMessage"]
+    assert "second attempt" in log_messages(small_server, name)

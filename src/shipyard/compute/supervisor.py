@@ -117,7 +117,8 @@ class JobSupervisor:
                 for handle in handles:
                     await self._executor.kill(handle)
                     await self._executor.release(handle)
-                await self._fail(job, RESTARTED)
+                if not await self._retry(job, RESTARTED):
+                    await self._fail(job, RESTARTED)
                 continue
             self._scheduler.restore(job.key, [Resources(**item) for item in job.details.get("resources", [])])
             self._running[job.id] = job
@@ -244,7 +245,9 @@ class JobSupervisor:
             for host in launched.values():
                 await self._executor.kill(HostHandle(**host["handle"]))
             self._scheduler.release(job.key)
-            await self._fail(job, f"InternalServerError: could not start the job: {error}")
+            reason = f"InternalServerError: could not start the job: {error}"
+            if not await self._retry(job, reason):
+                await self._fail(job, reason)
             return
 
         def started(stored: Job) -> None:
@@ -344,6 +347,8 @@ class JobSupervisor:
         # A host's own failure says more than the hosts stopped because of it.
         failed = sorted((poll for poll in polls.values() if _failed(poll)), key=lambda poll: poll.result is None)
         failure = _failure_reason(job, failed[0]) if failed else ""
+        if failure and await self._retry(job, failure):
+            return
         at = now_ms()
         offsets = {host: state["output"] for host, state in job.details["hosts"].items()}
 
@@ -377,6 +382,32 @@ class JobSupervisor:
         await self._store.mutate(job.id, lambda stored: stored.finish("Stopped", "Stopped", stored.message("Stopped"), at))
         self._queued.pop(job.id, None)
         self.wake()
+
+    async def _retry(self, job: Job, reason: str) -> bool:
+        """Start ``job`` over after an internal error, if its ``RetryStrategy`` allows one
+        more attempt (as SageMaker does, for ``InternalServerError`` only); whether it did."""
+        allowed = int((job.request.get("RetryStrategy") or {}).get("MaximumRetryAttempts") or 0)
+        used = int(job.details.get("retries", 0))
+        if not reason.startswith("InternalServerError") or job.stop_reason or used >= allowed:
+            return False
+        at = now_ms()
+
+        def again(stored: Job) -> None:
+            stored.details["retries"] = used + 1
+            for key in ("hosts", "resources", "start_ms", "training_start_ms", "training_end_ms"):
+                stored.details.pop(key, None)
+            message = f"Restarting after an internal error (retry {used + 1} of {allowed}): {reason}"
+            stored.set_secondary("Restarting", message[:_FAILURE_LIMIT], at)
+
+        stored, _ = await self._store.mutate(job.id, again)
+        self._running.pop(job.id, None)
+        self._parsers.pop(job.id, None)
+        self._scheduler.release(job.key)
+        await self._abandon_launch(stored)
+        self._enqueue(stored)
+        self.wake()
+        log.info("retrying %s job %s after: %s", job.kind, job.name, reason)
+        return True
 
     async def _fail(self, job: Job, reason: str) -> None:
         at = now_ms()
