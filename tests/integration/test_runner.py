@@ -472,3 +472,49 @@ def test_gpus_and_uncompressed_model_output(shipyard: RunningServer, s3: Any, bu
     keys = sorted(item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix="output/uncompressed/")["Contents"])
     assert keys == ["output/uncompressed/output/model/sub/x.txt", "output/uncompressed/output/model/weights.bin"]
     assert result.model_artifacts == f"s3://{bucket}/output/uncompressed/output/model/"
+
+
+def test_what_a_job_pip_installs_stays_out_of_the_servers_python(
+    shipyard: RunningServer, s3: Any, bucket: str, tmp_path: Path
+) -> None:
+    script = textwrap.dedent(
+        """
+        import shutil, subprocess, sys
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--no-build-isolation", "./localpkg"])
+        subprocess.check_call(["pip", "--version"])
+        import shipyard_job_only
+        print("imported", shipyard_job_only.VALUE, "with", shutil.which("pip3") is not None, flush=True)
+        """
+    )
+    files = {
+        "train.py": script,
+        "localpkg/pyproject.toml": '[project]\nname = "shipyard-job-only"\nversion = "1.0"\n[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n',
+        "localpkg/shipyard_job_only.py": "VALUE = 42\n",
+    }
+    source = upload_source(s3, bucket, "pipinstall", files)
+    host_spec(shipyard, tmp_path, script_request("pipinstall", bucket, source))
+
+    result = run_runner(tmp_path)
+
+    assert result.outcome == "Completed", result.failure_reason + output_log(tmp_path)[-2000:]
+    assert "imported 42 with True" in output_log(tmp_path)
+    assert f"{tmp_path / 'venv'}" in output_log(tmp_path)  # pip --version names the job's venv
+    server_python = subprocess.run([sys.executable, "-c", "import shipyard_job_only"], capture_output=True, check=False)
+    assert server_python.returncode != 0
+
+
+def test_sdk_v3_drivers_without_a_namespace_fail_with_a_clear_reason(
+    shipyard: RunningServer, s3: Any, bucket: str, tmp_path: Path
+) -> None:
+    s3.put_object(Bucket=bucket, Key="v3/sm_drivers/sm_train.sh", Body=b"echo driver\n")
+    request = command_request("v3", bucket, "/opt/ml/input/data/sm_drivers/sm_train.sh")
+    request["InputDataConfig"] = [
+        {"ChannelName": "sm_drivers", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/v3/sm_drivers"}}}
+    ]
+    host_spec(shipyard, tmp_path, request, image=COMMAND)
+
+    result = run_runner(tmp_path, env={"SHIPYARD_JOB_NAMESPACE": "0"})
+
+    assert result.outcome == "Failed"
+    assert result.failure_reason.startswith("ClientError: This job (the SageMaker Python SDK v3's ModelTrainer")
+    assert "needs /opt/ml" in result.failure_reason

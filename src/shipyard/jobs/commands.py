@@ -13,7 +13,10 @@ from shipyard.jobs.context import Command, Job
 from shipyard.jobs.errors import ClientError
 from shipyard.jobs.sourcedir import fetch_source
 from shipyard.jobs.toolkit import TrainingLayout, command_line_arguments, decode
-from shipyard.jobs.venvs import cached_venv
+from shipyard.jobs.venvs import cached_venv, job_venv
+
+#: The channel the SageMaker Python SDK v3's ModelTrainer sends its driver scripts in.
+SDK_V3_DRIVERS = "sm_drivers"
 
 
 def training_command(job: Job, layout: TrainingLayout) -> Command:
@@ -45,6 +48,13 @@ def _entrypoint(
     entrypoint = list(app.get("ContainerEntrypoint") or [])
     if not entrypoint:
         raise ClientError(f"The image {job.spec.image.uri} needs a ContainerEntrypoint on this Shipyard server.")
+    channels = {channel.get("ChannelName") for channel in job.spec.request.get("InputDataConfig") or []}
+    if SDK_V3_DRIVERS in channels and not job.ml.namespaced:
+        # Its driver scripts hard-code /opt/ml paths that only the mount namespace provides.
+        raise ClientError(
+            f"This job (the SageMaker Python SDK v3's ModelTrainer, channel {SDK_V3_DRIVERS}) needs /opt/ml, "
+            f"which this machine cannot give it: {job.ml.unavailable}"
+        )
     argv = [job.ml.map_argument(part) for part in entrypoint + list(app.get("ContainerArguments") or [])]
     return Command(argv, cwd, path_dirs or [], python_path or [])
 
@@ -56,7 +66,7 @@ def _script_mode(job: Job, layout: TrainingLayout, algorithm: dict[str, Any]) ->
     if submit:
         job.log.info(f"Fetching the submit directory {submit} into {code}")
         fetch_source(job.s3, str(submit), code, job.host_dir)
-    python, path_dirs = sys.executable, []
+    python, path_dirs = str(job_venv(job.host_dir) / "bin" / "python"), []
     if (code / "requirements.txt").is_file():
         venv = cached_venv(code / "requirements.txt", Path(job.spec.venv_cache or job.host_dir / "venvs"), job.log)
         python, path_dirs = str(venv / "bin" / "python"), [venv / "bin"]

@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import os
-import shlex
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from shipyard.jobs.spec import HostSpec
+from shipyard.jobs.venvs import job_venv
 
 #: Inherited variables that would point boto3 inside the job at someone else's identity
 #: (or the server's settings); the job gets its own AWS_* variables instead.
 DROPPED_PREFIXES = ("AWS_", "SHIPYARD_")
 
 
-def python_shims(host_dir: Path) -> Path:
-    """A folder whose ``python`` and ``python3`` run the server's interpreter.
-
-    Scripts (not symlinks): a symlink to a virtualenv's python loses the virtualenv.
-    """
-    folder = host_dir / "bin"
-    folder.mkdir(exist_ok=True)
-    for name in ("python", "python3"):
-        shim = folder / name
-        shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n')
-        shim.chmod(0o755)
-    return folder
-
-
 def job_environment(spec: HostSpec, host_dir: Path, variables: Mapping[str, str], path_dirs: list[Path]) -> dict[str, str]:
     """The runner's environment without AWS_*/SHIPYARD_* settings, then ``variables``, the
-    job's identity and endpoint, ``PATH`` (``path_dirs`` and the python shims first), GPUs,
+    job's identity and endpoint, ``PATH`` (``path_dirs`` and the job's venv first), GPUs,
     and last the request's ``Environment`` map."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(DROPPED_PREFIXES)}
     env.update(variables)
@@ -52,7 +37,7 @@ def job_environment(spec: HostSpec, host_dir: Path, variables: Mapping[str, str]
         env["AWS_CA_BUNDLE"] = spec.ca_bundle
     if spec.master_port:
         env["MASTER_PORT"] = str(spec.master_port)
-    folders = [*path_dirs, python_shims(host_dir)]
+    folders = [*path_dirs, job_venv(host_dir) / "bin"]
     env["PATH"] = os.pathsep.join([*(str(folder) for folder in folders), env.get("PATH") or os.defpath])
     env.update({name: str(value) for name, value in (spec.request.get("Environment") or {}).items()})
     return env

@@ -1,20 +1,26 @@
-"""Virtualenvs for script mode's ``requirements.txt``, cached and shared between jobs.
+"""The virtualenvs jobs run in, so that nothing a job installs lands in the server's Python.
 
-A venv is keyed by the sha256 of the requirements file. It is made with ``venv
---system-site-packages`` from the server's interpreter, plus a ``.pth`` file that adds the
-server's own site-packages: when the server itself runs in a virtualenv, its packages are
-not "system" ones, and the job must still see them (and pip must count them as installed).
-Packages go into the cached venv, never into the server's environment.
+Every job gets a virtualenv of its own (in its host directory) whose ``python``, ``python3``,
+``pip`` and ``pip3`` come first on its ``PATH``: a job that runs ``pip install`` (the SDK v3
+drivers do, for ``requirements``) installs into it. Script mode's ``requirements.txt`` gets a
+venv cached and shared between jobs, keyed by the sha256 of the file.
+
+Each is made with ``venv --system-site-packages --without-pip`` from the server's
+interpreter, plus a ``.pth`` file that adds the server's own site-packages: when the server
+itself runs in a virtualenv, its packages are not "system" ones, and the job must still see
+them (and pip must count them as installed); pip itself comes from there too.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import shlex
 import shutil
 import site
 import subprocess
 import sys
+import venv as venv_module
 from pathlib import Path
 
 from shipyard.jobs.errors import ClientError
@@ -35,8 +41,7 @@ def cached_venv(requirements: Path, cache: Path, log: JobLog) -> Path:
             return venv
         shutil.rmtree(venv, ignore_errors=True)  # left half-built by a runner that died
         log.info(f"Creating the virtualenv {venv} for requirements.txt")
-        _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], log)
-        _link_server_packages(venv)
+        _make_venv(venv)
         python = venv / "bin" / "python"
         pip = [sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check", "--no-input"]
         _run([*pip, "install", "-r", str(requirements)], log)
@@ -44,10 +49,26 @@ def cached_venv(requirements: Path, cache: Path, log: JobLog) -> Path:
     return venv
 
 
-def _link_server_packages(venv: Path) -> None:
+def job_venv(host_dir: Path) -> Path:
+    """The job's own virtualenv, ``<host dir>/venv`` (made on first use)."""
+    venv = host_dir / "venv"
+    if not (venv / READY).exists():
+        _make_venv(venv)
+        (venv / READY).touch()
+    return venv
+
+
+def _make_venv(venv: Path) -> None:
+    """A venv that sees the server's packages and has ``pip``/``pip3`` commands."""
+    venv_module.EnvBuilder(system_site_packages=True, with_pip=False, symlinks=True, clear=True).create(venv)
     purelib = next((venv / "lib").glob("python*/site-packages"))
     lines = [f"import site; site.addsitedir({path!r})" for path in site.getsitepackages()]
     (purelib / "_shipyard_server.pth").write_text("\n".join(lines) + "\n")
+    python = shlex.quote(str(venv / "bin" / "python"))
+    for name in ("pip", "pip3"):
+        script = venv / "bin" / name
+        script.write_text(f'#!/bin/sh\nexec {python} -m pip "$@"\n')
+        script.chmod(0o755)
 
 
 def _run(argv: list[str], log: JobLog) -> None:
