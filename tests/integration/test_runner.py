@@ -518,3 +518,16 @@ def test_sdk_v3_drivers_without_a_namespace_fail_with_a_clear_reason(
     assert result.outcome == "Failed"
     assert result.failure_reason.startswith("ClientError: This job (the SageMaker Python SDK v3's ModelTrainer")
     assert "needs /opt/ml" in result.failure_reason
+
+
+def test_without_a_cgroup_the_runner_caps_the_jobs_address_space(
+    shipyard: RunningServer, s3: Any, bucket: str, tmp_path: Path
+) -> None:
+    source = upload_source(s3, bucket, "rlimit", {"train.py": "blocks = [b'x' * (64 << 20) for _ in range(32)]\n"})
+    small = Resources(instance_type="ml.t3.medium", vcpus=2, cpu_ids=sorted(os.sched_getaffinity(0)), memory_mib=512)
+    host_spec(shipyard, tmp_path, script_request("rlimit", bucket, source), resources=small)
+
+    result = run_runner(tmp_path, env={"SHIPYARD_RLIMIT_AS": "1"})
+
+    assert result.outcome == "Failed"
+    assert "MemoryError" in result.failure_reason

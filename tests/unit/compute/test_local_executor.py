@@ -260,6 +260,8 @@ async def test_without_a_writable_cgroup_the_limit_is_left_to_the_runner(tmp_pat
     try:
         assert handle.extra == {"memory_limit": "none"}
         assert (await harness.ended(handle)).result == HostResult("Completed", 0)
+        facts = json.loads((tmp_path / "host" / "facts.json").read_text())
+        assert facts["environment"]["SHIPYARD_RLIMIT_AS"] == "1"  # the runner caps the job itself
     finally:
         await executor.kill(handle)
         await harness.ended(handle)
