@@ -5,10 +5,11 @@ Every job gets a virtualenv of its own (in its host directory) whose ``python``,
 drivers do, for ``requirements``) installs into it. Script mode's ``requirements.txt`` gets a
 venv cached and shared between jobs, keyed by the sha256 of the file.
 
-Each is made with ``venv --system-site-packages --without-pip`` from the server's
-interpreter, plus a ``.pth`` file that adds the server's own site-packages: when the server
-itself runs in a virtualenv, its packages are not "system" ones, and the job must still see
-them (and pip must count them as installed); pip itself comes from there too.
+Each is made with ``venv --without-pip`` from the server's interpreter, plus a ``.pth``
+file that adds the server's own site-packages (those of its virtualenv, when it runs in
+one): the job sees exactly the packages the server has (and pip counts them as installed;
+pip itself comes from there too), not whatever else the base interpreter's installation
+holds.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def job_venv(host_dir: Path) -> Path:
 
 def _make_venv(venv: Path) -> None:
     """A venv that sees the server's packages and has ``pip``/``pip3`` commands."""
-    venv_module.EnvBuilder(system_site_packages=True, with_pip=False, symlinks=True, clear=True).create(venv)
+    venv_module.EnvBuilder(system_site_packages=False, with_pip=False, symlinks=True, clear=True).create(venv)
     purelib = next((venv / "lib").glob("python*/site-packages"))
     lines = [f"import site; site.addsitedir({path!r})" for path in site.getsitepackages()]
     (purelib / "_shipyard_server.pth").write_text("\n".join(lines) + "\n")
