@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +53,7 @@ async def create_job(
         status="InProgress",
         secondary_status="Starting",
         request=json_safe({key: value for key, value in params.items() if key != "Tags"}),
-        details={"image": image.__dict__.copy()},
+        details={"image": asdict(image)},
         created_ms=at,
         modified_ms=at,
     )
