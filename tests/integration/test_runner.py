@@ -20,6 +20,7 @@ import pytest
 
 from shipyard.jobs.spec import HostResult, HostSpec, Image, Resources, read_events
 from shipyard.testing import RunningServer, start_server
+from shipyard.testing.jobs import sourcedir_tar
 
 ROLE = "arn:aws:iam::123456789012:role/job"
 
@@ -107,20 +108,9 @@ def output_log(host_dir: Path) -> str:
     return (host_dir / "output.log").read_text()
 
 
-def tar_gz(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o755
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
 def upload_source(s3: Any, bucket: str, prefix: str, files: dict[str, str]) -> str:
     key = f"{prefix}/source/sourcedir.tar.gz"
-    s3.put_object(Bucket=bucket, Key=key, Body=tar_gz(files))
+    s3.put_object(Bucket=bucket, Key=key, Body=sourcedir_tar(files))
     return f"s3://{bucket}/{key}"
 
 

@@ -35,8 +35,16 @@ def not_found(kind: JobKind, name: str) -> AwsError:
 
 
 def check_capacity(ctx: RequestContext, instance_type: str, count: int) -> None:
-    """Refuse a cluster this server can never run (``ResourceLimitExceeded``)."""
+    """Refuse an unknown instance type (``ValidationException``) and a cluster this server can
+    never run (``ResourceLimitExceeded``)."""
     check_fits(instance_type, count, ctx.runtime.capacity)
+
+
+def check_unique(what: str, names: list[str]) -> None:
+    """``ValidationException`` when a name appears twice among ``names`` (channels, inputs...)."""
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise AwsError("ValidationException", f"{what} must be unique: {', '.join(duplicates)} appears more than once.")
 
 
 async def create_job(

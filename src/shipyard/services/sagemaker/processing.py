@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from shipyard.compute.images import resolve_processing_image
-from shipyard.compute.instances import instance_type
 from shipyard.compute.records import Job
 from shipyard.errors import AwsError
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.services.sagemaker.jobs import (
     check_capacity,
+    check_unique,
     create_job,
     drop_none,
     find_job,
@@ -38,11 +38,10 @@ _ECHOED = (
 @router.operation("CreateProcessingJob")
 async def create_processing_job(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     cluster = params["ProcessingResources"]["ClusterConfig"]
-    if instance_type(cluster["InstanceType"]) is None:
-        raise AwsError("ValidationException", f"Instance type {cluster['InstanceType']} is not supported.")
-    _check_unique("ProcessingInputs", [item["InputName"] for item in params.get("ProcessingInputs") or []])
+    check_capacity(ctx, cluster["InstanceType"], int(cluster["InstanceCount"]))
+    check_unique("ProcessingInputs names", [item["InputName"] for item in params.get("ProcessingInputs") or []])
     outputs = (params.get("ProcessingOutputConfig") or {}).get("Outputs") or []
-    _check_unique("ProcessingOutputConfig.Outputs", [item["OutputName"] for item in outputs])
+    check_unique("ProcessingOutputConfig.Outputs names", [item["OutputName"] for item in outputs])
     for item in params.get("ProcessingInputs") or []:
         if "S3Input" not in item:
             raise AwsError(
@@ -55,7 +54,6 @@ async def create_processing_job(ctx: RequestContext, params: dict[str, Any]) -> 
                 "ValidationException",
                 f"Processing output {item['OutputName']}: only S3Output is supported by Shipyard (FeatureStoreOutput is not).",
             )
-    check_capacity(ctx, cluster["InstanceType"], int(cluster["InstanceCount"]))
     await ctx.runtime.roles.check(params["RoleArn"])
     image = await resolve_processing_image(params["AppSpecification"], ctx.runtime.images.path)
     defaults = {"StoppingCondition": {"MaxRuntimeInSeconds": 86400}}
@@ -110,9 +108,3 @@ def describe(job: Job) -> dict[str, Any]:
             "ExitMessage": details.get("exit_message") or None,
         }
     )
-
-
-def _check_unique(member: str, names: list[str]) -> None:
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise AwsError("ValidationException", f"{member}: names must be unique; {', '.join(duplicates)} appears more than once.")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from shipyard.compute.images import resolve_training_image
-from shipyard.compute.instances import instance_type
 from shipyard.compute.metrics import compile_metric_regex
 from shipyard.compute.records import Job
 from shipyard.errors import AwsError
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.services.sagemaker.jobs import (
     check_capacity,
+    check_unique,
     create_job,
     drop_none,
     find_job,
@@ -62,13 +62,11 @@ async def create_training_job(ctx: RequestContext, params: dict[str, Any]) -> di
             "ResourceConfig.InstanceType and InstanceCount are required (heterogeneous InstanceGroups "
             "are not supported by Shipyard).",
         )
-    if instance_type(resources["InstanceType"]) is None:
-        raise AwsError("ValidationException", f"Instance type {resources['InstanceType']} is not supported.")
+    check_capacity(ctx, resources["InstanceType"], int(resources.get("InstanceCount") or 1))
     _check_channels(params.get("InputDataConfig") or [])
     for definition in algorithm.get("MetricDefinitions") or []:
         compile_metric_regex(definition["Name"], definition["Regex"])
     hyperparameters = params.get("HyperParameters") or {}
-    check_capacity(ctx, resources["InstanceType"], int(resources.get("InstanceCount") or 1))
     await ctx.runtime.roles.check(params["RoleArn"])
     image = await resolve_training_image(algorithm, hyperparameters, ctx.runtime.images.path)
     defaults = {"StoppingCondition": {"MaxRuntimeInSeconds": 86400}}
@@ -155,10 +153,7 @@ def describe(job: Job, waiting: str | None = None) -> dict[str, Any]:
 
 
 def _check_channels(channels: list[dict[str, Any]]) -> None:
-    names = [channel["ChannelName"] for channel in channels]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise AwsError("ValidationException", f"Channel names must be unique: {', '.join(duplicates)} appears more than once.")
+    check_unique("Channel names", [channel["ChannelName"] for channel in channels])
     for channel in channels:
         source = channel.get("DataSource") or {}
         if "S3DataSource" not in source:
