@@ -10,7 +10,8 @@ from typing import Any
 import click
 from rich.console import Console
 
-_GROUPS = {"training": "/aws/sagemaker/TrainingJobs", "processing": "/aws/sagemaker/ProcessingJobs"}
+from shipyard.compute.supervisor import LOG_GROUPS
+
 _DESCRIBE = {
     "training": ("describe_training_job", "TrainingJobName", "TrainingJobStatus"),
     "processing": ("describe_processing_job", "ProcessingJobName", "ProcessingJobStatus"),
@@ -20,7 +21,7 @@ _ENDED = {"Completed", "Failed", "Stopped"}
 
 @click.command()
 @click.argument("job")
-@click.option("--kind", type=click.Choice(sorted(_GROUPS)), default="training", show_default=True, help="What JOB is.")
+@click.option("--kind", type=click.Choice(sorted(LOG_GROUPS)), default="training", show_default=True, help="What JOB is.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the job ends.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line: host, timestamp (ms), message.")
 @click.option("--profile", default="shipyard", show_default=True, help="AWS profile naming the server and key.")
@@ -44,7 +45,7 @@ def _print_logs(client: Any, sagemaker: Any, job: str, kind: str, follow: bool, 
     operation, name_key, status_key = _DESCRIBE[kind]
     describe = getattr(sagemaker, operation)
     describe(**{name_key: job})  # a job that does not exist is an error, not an empty log
-    group = _GROUPS[kind]
+    group = LOG_GROUPS[kind]
     tokens: dict[str, str | None] = {}
     while True:
         ended = describe(**{name_key: job})[status_key] in _ENDED

@@ -88,9 +88,6 @@ class JobStore:
 
         return await self._database.read(find)
 
-    async def get_by_id(self, job_id: int) -> Job | None:
-        return await self._database.read(lambda conn: _by_id(conn, job_id))
-
     async def active(self) -> list[Job]:
         """Every job still in progress or stopping, oldest first (the capacity queue's order)."""
 
@@ -152,19 +149,6 @@ class JobStore:
             return
         rows = [{"job_id": job_id, "name": name, "timestamp_ms": at, "value": value} for name, at, value in points]
         await self._database.write(lambda conn: conn.execute(insert(job_metrics), rows))
-
-    async def metrics(self, job_id: int) -> list[tuple[str, int, float]]:
-        """A job's metric points in the order they were logged."""
-
-        def find(conn: Connection) -> list[tuple[str, int, float]]:
-            rows = conn.execute(
-                select(job_metrics.c.name, job_metrics.c.timestamp_ms, job_metrics.c.value)
-                .where(job_metrics.c.job_id == job_id)
-                .order_by(job_metrics.c.seq)
-            )
-            return [(row.name, row.timestamp_ms, row.value) for row in rows]
-
-        return await self._database.read(find)
 
 
 class TagStore:

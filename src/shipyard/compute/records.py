@@ -25,7 +25,6 @@ JobKind = Literal["training", "processing"]
 
 #: Statuses in which a job still has work to do (the supervisor's concern).
 ACTIVE = ("InProgress", "Stopping")
-TERMINAL = ("Completed", "Failed", "Stopped")
 
 #: StatusMessages of the secondary statuses the server sets, for a job's kind.
 _MESSAGES = {
@@ -58,10 +57,6 @@ class Job:
     def key(self) -> str:
         """The job's key in the capacity queue and the supervisor."""
         return str(self.id)
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE
 
     @property
     def instance_type(self) -> str:

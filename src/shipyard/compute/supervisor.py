@@ -160,7 +160,7 @@ class JobSupervisor:
 
     def waiting_message(self, job: Job) -> str | None:
         """Why a queued job has not started yet (None if it is not waiting)."""
-        return self._scheduler.waiting_message(job.key) if job.id in self._queued else None
+        return self._scheduler.waiting_message(job.key)
 
     # --- the loop ----------------------------------------------------------------------------
 
