@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 
 from shipyard import __version__
+from shipyard.cli.algorithms import algorithms
 from shipyard.cli.audit import audit
 from shipyard.cli.images import images_group
 from shipyard.cli.logs import logs
@@ -129,6 +130,7 @@ def configure(profile_name: str, force: bool, print_only: bool, as_json: bool, *
     console.print(f"Wrote AWS profile [bold]{profile_name}[/].")
 
 
+main.add_command(algorithms)
 main.add_command(audit)
 main.add_command(logs)
 main.add_command(images_group(_settings_options, _settings))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from shipyard.algorithms import catalog
 from shipyard.errors import AwsError
 from shipyard.jobs.spec import Image
 
@@ -30,29 +31,6 @@ FRAMEWORKS = {
     "sagemaker-xgboost": "xgboost",
     "sagemaker-base-python": "python",
     "python": "python",
-}
-
-#: ECR repository (or short name) -> built-in algorithm (``shipyard.algorithms.<name>``).
-ALGORITHMS = {
-    "xgboost": "xgboost",
-    "sagemaker-xgboost": "xgboost",
-    "linear-learner": "linear_learner",
-    "kmeans": "kmeans",
-    "pca": "pca",
-    "factorization-machines": "factorization_machines",
-    "knn": "knn",
-    "randomcutforest": "random_cut_forest",
-    "forecasting-deepar": "deepar",
-    "image-classification": "image_classification",
-    "object-detection": "object_detection",
-    "lightgbm": "lightgbm",
-    "blazingtext": "blazingtext",
-    "ntm": "ntm",
-    "lda": "lda",
-    "object2vec": "object2vec",
-    "ipinsights": "ipinsights",
-    "semantic-segmentation": "semantic_segmentation",
-    "seq2seq": "seq2seq",
 }
 
 _ECR = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/(?P<repo>[^:@]+)(?:[:@].*)?$")
@@ -87,10 +65,16 @@ async def resolve_training_image(
         return Image(uri=uri, kind="local", path=path)
     repo = repository(uri)
     scripted = "sagemaker_program" in hyperparameters or bool(algorithm.get("ContainerEntrypoint"))
-    if repo in FRAMEWORKS and (scripted or repo not in ALGORITHMS):
+    builtin = catalog.by_repository().get(repo)
+    if repo in FRAMEWORKS and (scripted or builtin is None):
         return Image(uri=uri, kind="script", framework=FRAMEWORKS[repo])
-    if repo in ALGORITHMS:
-        return Image(uri=uri, kind="builtin", algorithm=ALGORITHMS[repo])
+    if builtin is not None:
+        return Image(uri=uri, kind="builtin", algorithm=builtin.module)
+    if repo in catalog.NOT_AVAILABLE:
+        raise AwsError(
+            "ValidationException",
+            f"The built-in algorithm {repo} is not available on Shipyard; `shipyard algorithms` lists those that are.",
+        )
     if algorithm.get("ContainerEntrypoint"):
         return Image(uri=uri, kind="command")
     raise _unknown(uri)

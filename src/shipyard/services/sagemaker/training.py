@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shipyard.algorithms import catalog
 from shipyard.compute.images import resolve_training_image
 from shipyard.compute.metrics import compile_metric_regex
 from shipyard.compute.records import Job
@@ -69,9 +70,21 @@ async def create_training_job(ctx: RequestContext, params: dict[str, Any]) -> di
     hyperparameters = params.get("HyperParameters") or {}
     await ctx.runtime.roles.check(params["RoleArn"])
     image = await resolve_training_image(algorithm, hyperparameters, ctx.runtime.images.path)
+    if image.kind == "builtin":
+        params = {**params, "AlgorithmSpecification": with_builtin_metrics(algorithm, image.algorithm)}
     defaults = {"StoppingCondition": {"MaxRuntimeInSeconds": 86400}}
     job = await create_job(ctx, "training", name, {**defaults, **params}, image)
     return {"TrainingJobArn": job.arn}
+
+
+def with_builtin_metrics(algorithm: dict[str, Any], module: str) -> dict[str, Any]:
+    """``AlgorithmSpecification`` with the built-in algorithm's metric definitions added, as
+    SageMaker reports them for its algorithms (user definitions of the same name win)."""
+    builtin = catalog.find(module)
+    given = list(algorithm.get("MetricDefinitions") or [])
+    named = {definition["Name"] for definition in given}
+    extra = [definition for definition in builtin.metric_definitions() if definition["Name"] not in named]
+    return {**algorithm, "MetricDefinitions": given + extra}
 
 
 @router.operation("DescribeTrainingJob")

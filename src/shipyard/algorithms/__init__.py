@@ -1,0 +1,17 @@
+"""SageMaker's built-in algorithms, run on this machine.
+
+Each algorithm is a package ``shipyard.algorithms.<name>``:
+
+- ``__init__.py`` declares ``ALGORITHM`` (an :class:`~shipyard.algorithms.spec.Algorithm`):
+  its images, hyperparameters with SageMaker's names, defaults and ranges, channels,
+  content types and metric definitions. It imports nothing heavy: the server reads it.
+- ``train.py`` is the algorithm's training container, run by the job runner as
+  ``python -m shipyard.algorithms.<name>.train`` inside the job's ``/opt/ml`` tree
+  (:mod:`shipyard.algorithms.container` does the SageMaker part).
+- ``serve.py`` has ``load(model_dir) -> Predictor``: the inference handler that endpoints
+  and batch transform call with SageMaker's content types (:mod:`shipyard.algorithms.inference`).
+
+The shared pieces: :mod:`~shipyard.algorithms.data` reads training channels (CSV, libsvm,
+RecordIO-protobuf), :mod:`~shipyard.algorithms.recordio` is the RecordIO-protobuf codec,
+:mod:`~shipyard.algorithms.catalog` lists the algorithms.
+"""

@@ -1,0 +1,132 @@
+"""Train built-in algorithms on a running server, for tests, benches and examples.
+
+Data goes up in SageMaker's formats (:func:`csv_bytes`, :func:`libsvm_bytes`,
+:func:`recordio_bytes`), :func:`train_builtin` runs ``CreateTrainingJob`` with the
+algorithm's image and waits, and :func:`final_metrics` / :func:`download_model` read the
+outcome back.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shipyard.algorithms import recordio
+from shipyard.testing.identities import unique_name
+from shipyard.testing.jobs import training_request, wait_for_job
+from shipyard.testing.server import RunningServer
+
+#: ECR URIs as ``sagemaker.image_uris.retrieve(<framework>, "us-east-1")`` returns them.
+IMAGES = {
+    "xgboost": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+    "linear-learner": "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1",
+    "lightgbm": "lightgbm",
+    "kmeans": "382416733822.dkr.ecr.us-east-1.amazonaws.com/kmeans:1",
+    "pca": "382416733822.dkr.ecr.us-east-1.amazonaws.com/pca:1",
+    "factorization-machines": "382416733822.dkr.ecr.us-east-1.amazonaws.com/factorization-machines:1",
+    "knn": "382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1",
+    "randomcutforest": "382416733822.dkr.ecr.us-east-1.amazonaws.com/randomcutforest:1",
+    "forecasting-deepar": "522234722520.dkr.ecr.us-east-1.amazonaws.com/forecasting-deepar:1",
+    "image-classification": "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1",
+    "object-detection": "811284229777.dkr.ecr.us-east-1.amazonaws.com/object-detection:1",
+}
+
+
+@dataclass(frozen=True)
+class ChannelData:
+    """A channel's files (name -> bytes) and content type."""
+
+    files: Mapping[str, bytes]
+    content_type: str | None = None
+
+
+def csv_bytes(features: np.ndarray, labels: np.ndarray | None = None) -> bytes:
+    """CSV as SageMaker's algorithms read it: no header, the label first."""
+    table = features if labels is None else np.column_stack([labels, features])
+    buffer = io.StringIO()
+    np.savetxt(buffer, table, delimiter=",", fmt="%.8g")
+    return buffer.getvalue().encode()
+
+
+def libsvm_bytes(features: np.ndarray, labels: np.ndarray) -> bytes:
+    """libsvm lines ``label index:value ...`` (zero-based indices, zeros left out)."""
+    lines = []
+    for label, row in zip(labels, features, strict=True):
+        cells = " ".join(f"{index}:{value:.8g}" for index, value in enumerate(row) if value != 0)
+        lines.append(f"{label:.8g} {cells}".rstrip())
+    return ("\n".join(lines) + "\n").encode()
+
+
+def recordio_bytes(features: Any, labels: np.ndarray | None = None) -> bytes:
+    """RecordIO-protobuf records, dense or sparse, as the SageMaker SDK's ``record_set()`` writes them."""
+    buffer = io.BytesIO()
+    if hasattr(features, "tocsr"):
+        recordio.write_sparse(buffer, features, labels)
+    else:
+        recordio.write_dense(buffer, np.asarray(features), labels)
+    return buffer.getvalue()
+
+
+def train_builtin(
+    server: RunningServer,
+    bucket: str,
+    role: str,
+    algorithm: str,
+    hyperparameters: Mapping[str, Any],
+    channels: Mapping[str, ChannelData],
+    *,
+    instance_type: str = "ml.m5.large",
+    instance_count: int = 1,
+    timeout: float = 300,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Upload ``channels``, train ``algorithm`` (a key of :data:`IMAGES`, or an image URI), wait; the
+    job's last DescribeTrainingJob."""
+    name = unique_name(algorithm.replace("_", "-")[:20])
+    s3 = server.client("s3")
+    uris = {}
+    for channel, data in channels.items():
+        prefix = f"{name}/{channel}"
+        for file_name, body in data.files.items():
+            s3.put_object(Bucket=bucket, Key=f"{prefix}/{file_name}", Body=body)
+        uris[channel] = f"s3://{bucket}/{prefix}/"
+    request = training_request(
+        name,
+        role,
+        f"s3://{bucket}/{name}/output",
+        image=IMAGES.get(algorithm, algorithm),
+        hyperparameters={key: str(value) for key, value in hyperparameters.items()},
+        channels=uris,
+        instance_type=instance_type,
+        instance_count=instance_count,
+        **extra,
+    )
+    for entry in request.get("InputDataConfig", []):
+        content_type = channels[entry["ChannelName"]].content_type
+        if content_type:
+            entry["ContentType"] = content_type
+    sagemaker = server.client("sagemaker")
+    sagemaker.create_training_job(**request)
+    return wait_for_job(sagemaker, name, timeout=timeout)
+
+
+def final_metrics(description: Mapping[str, Any]) -> dict[str, float]:
+    """``FinalMetricDataList`` as name -> value."""
+    return {item["MetricName"]: item["Value"] for item in description.get("FinalMetricDataList", [])}
+
+
+def download_model(server: RunningServer, description: Mapping[str, Any], directory: Path) -> Path:
+    """Unpack the job's ``model.tar.gz`` into ``directory``; the directory."""
+    uri = description["ModelArtifacts"]["S3ModelArtifacts"]
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    body = server.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    directory.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(body)) as archive:
+        archive.extractall(directory, filter="data")
+    return directory
