@@ -64,7 +64,8 @@ class Hyperparameter:
                 raise self._invalid(text, "must be a finite number")
             return self._check_range(text, value)
         if self.kind == "list":
-            items = [item.strip() for item in text.strip("[]").split(",") if item.strip()]
+            # Comma-separated, or the JSON list the SageMaker SDK sends (``["msd", "ssd"]``).
+            items = [item.strip().strip("'\"") for item in text.strip("[]").split(",") if item.strip()]
             for item in items:
                 self._check_choice(item)
             return items
