@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from shipyard.algorithms import catalog
@@ -58,7 +59,7 @@ def _show(console: Console, algorithm: Algorithm) -> None:
     console.print(f"Training content types: {', '.join(algorithm.content_types)} (default {algorithm.default_content_type})")
     console.print(f"Inference: {', '.join(algorithm.inference_content_types)} -> {', '.join(algorithm.accept_types)}")
     if algorithm.deep:
-        console.print("Needs the deep extra: pip install 'shipyard[deep]'")
+        console.print(escape("Needs the deep extra: pip install 'shipyard[deep]'"))
     table = Table("Hyperparameter", "Type", "Default", "Accepted values", "Description")
     for item in algorithm.hyperparameters:
         default = "required" if item.required else ("" if item.default is None else str(item.default))
