@@ -97,7 +97,8 @@ def _context(algorithm: Algorithm) -> TrainingContext:
     resources = json.loads((config_dir / "resourceconfig.json").read_text())
     data_dir = Path(os.environ.get("SM_INPUT_DIR") or ML_ROOT / "input") / "data"
     channels = {}
-    for name, entry in data_config.items():
+    for given, entry in data_config.items():
+        name = algorithm.channel_aliases.get(given, given)
         if name not in algorithm.channels:
             raise AlgorithmError(
                 f"{algorithm.title} has no channel {name!r}; its channels are {', '.join(algorithm.channels)}"
@@ -109,7 +110,7 @@ def _context(algorithm: Algorithm) -> TrainingContext:
                 f"Content type {text!r} of the {name} channel is not supported by {algorithm.title}; "
                 f"use one of: {', '.join(algorithm.content_types)}"
             )
-        channels[name] = Channel(name, data_dir / name, content_type)
+        channels[name] = Channel(name, data_dir / given, content_type)
     missing = [name for name, required in algorithm.channels.items() if required and name not in channels]
     if missing:
         raise AlgorithmError(f"{algorithm.title} needs the channel(s): {', '.join(missing)}")

@@ -135,6 +135,8 @@ class Algorithm:
     repository names (and short names) that select it. ``channels`` maps channel names to
     whether they are required. ``deep`` says it needs the ``shipyard[deep]`` extra (PyTorch).
     ``open_hyperparameters`` accepts names it does not declare (XGBoost passes them on).
+    ``channel_aliases`` maps other names a channel goes by to its declared name (JumpStart
+    calls LightGBM's ``train`` channel ``training``).
     """
 
     name: str
@@ -151,6 +153,7 @@ class Algorithm:
     accept_types: tuple[str, ...]
     deep: bool = False
     open_hyperparameters: bool = False
+    channel_aliases: Mapping[str, str] = field(default_factory=dict)
     notes: str = ""
     _by_name: dict[str, Hyperparameter] = field(init=False, repr=False, compare=False)
 

@@ -58,6 +58,8 @@ def _show(console: Console, algorithm: Algorithm) -> None:
     console.print(f"Channels: {channels}")
     console.print(f"Training content types: {', '.join(algorithm.content_types)} (default {algorithm.default_content_type})")
     console.print(f"Inference: {', '.join(algorithm.inference_content_types)} -> {', '.join(algorithm.accept_types)}")
+    if algorithm.notes:
+        console.print(escape(algorithm.notes))
     if algorithm.deep:
         console.print(escape("Needs the deep extra: pip install 'shipyard[deep]'"))
     table = Table("Hyperparameter", "Type", "Default", "Accepted values", "Description")
@@ -83,6 +85,7 @@ def _as_json(algorithm: Algorithm) -> dict[str, Any]:
         "inference_content_types": list(algorithm.inference_content_types),
         "accept_types": list(algorithm.accept_types),
         "deep": algorithm.deep,
+        "notes": algorithm.notes,
         "hyperparameters": [
             {
                 "name": item.name,
