@@ -23,29 +23,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from shipyard.algorithms import recordio
+from shipyard.algorithms.content_types import ALIASES, CSV, LIBSVM, RECORDIO
 from shipyard.algorithms.errors import AlgorithmError
-
-CSV = "text/csv"
-LIBSVM = "text/libsvm"
-RECORDIO = "application/x-recordio-protobuf"
-JSONLINES = "application/jsonlines"
-
-#: Spellings of each content type that SageMaker's algorithms accept.
-ALIASES = {
-    "text/csv": CSV,
-    "csv": CSV,
-    "text/libsvm": LIBSVM,
-    "text/x-libsvm": LIBSVM,
-    "libsvm": LIBSVM,
-    "application/x-recordio-protobuf": RECORDIO,
-    "recordio-protobuf": RECORDIO,
-    "application/jsonlines": JSONLINES,
-    "application/json": "application/json",
-    "application/x-image": "application/x-image",
-    "image/jpeg": "image/jpeg",
-    "image/png": "image/png",
-    "application/x-recordio": "application/x-recordio",
-}
 
 Features = np.ndarray | sp.csr_matrix
 

@@ -33,15 +33,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from shipyard.algorithms import recordio
-from shipyard.algorithms.data import ALIASES, CSV, JSONLINES, RECORDIO, Features
+from shipyard.algorithms.content_types import ANY, CSV, JSON, JSONLINES, RECORDIO, mime
+from shipyard.algorithms.data import Features
 from shipyard.algorithms.errors import (
     BadRequest,
     UnsupportedAccept,
     UnsupportedContentType,
 )
-
-JSON = "application/json"
-ANY = "*/*"
 
 Row = dict[str, Any]
 
@@ -58,12 +56,6 @@ def load_predictor(module: str, model_dir: Path) -> Predictor:
     """The predictor of algorithm package ``module`` over an unpacked model directory."""
     serve = importlib.import_module(f"shipyard.algorithms.{module}.serve")
     return serve.load(Path(model_dir))
-
-
-def mime(content_type: str | None) -> str:
-    """The canonical MIME type of a ``Content-Type``/``Accept`` item, parameters dropped."""
-    head = (content_type or "").split(";", 1)[0].strip().lower()
-    return ALIASES.get(head, head)
 
 
 def negotiate(accept: str | None, supported: Sequence[str], default: str) -> str:
@@ -179,10 +171,16 @@ def _stack(instances: list[Any], width: int | None) -> Features:
     matrix = sp.lil_matrix((len(vectors), columns), dtype=np.float32)
     for index, vector in enumerate(vectors):
         if isinstance(vector, np.ndarray):
+            if len(vector) > columns:
+                raise ValueError(f"an instance has {len(vector)} features; at most {columns} are expected")
             matrix[index, : len(vector)] = vector
-        else:
-            keys, values = vector
-            matrix[index, keys] = values
+            continue
+        keys, values = vector
+        if len(keys) != len(values):
+            raise ValueError("a sparse instance needs as many keys as values")
+        if any(key < 0 or key >= columns for key in keys):
+            raise ValueError(f"a sparse instance has a key outside 0..{columns - 1}")
+        matrix[index, keys] = values
     return matrix.tocsr()
 
 

@@ -93,3 +93,17 @@ def test_errors_carry_http_statuses() -> None:
         with pytest.raises(BadRequest, match=message) as bad:
             predictor.invoke(body, content_type, None)
         assert bad.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("instance", "message"),
+    [
+        ({"features": {"keys": [3], "shape": [3], "values": [1.0]}}, "key outside 0..2"),
+        ({"features": {"keys": [-1], "shape": [3], "values": [1.0]}}, "key outside 0..2"),
+        ({"features": {"keys": [0, 1], "shape": [3], "values": [1.0]}}, "as many keys as values"),
+    ],
+)
+def test_bad_sparse_instances_are_bad_requests(instance: dict, message: str) -> None:
+    body = json.dumps({"instances": [instance]}).encode()
+    with pytest.raises(BadRequest, match=message):
+        SumPredictor().invoke(body, "application/json", None)

@@ -5,10 +5,8 @@ Training data is DeepAR's JSON lines (``start``, ``target``, optional ``cat`` an
 ``prediction_length`` points and yields SageMaker's ``#test_score`` metrics.
 """
 
+from shipyard.algorithms.content_types import JSON, JSONLINES
 from shipyard.algorithms.spec import Algorithm, Hyperparameter, Metric
-
-JSON = "application/json"
-JSONLINES = "application/jsonlines"
 
 #: The quantiles SageMaker evaluates on the test channel by default.
 DEFAULT_TEST_QUANTILES = ("0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9")

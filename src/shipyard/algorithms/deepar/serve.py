@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shipyard.algorithms.container import require_torch
+from shipyard.algorithms.content_types import JSON, JSONLINES, mime
 from shipyard.algorithms.deepar import ALGORITHM, DEFAULT_TEST_QUANTILES
 from shipyard.algorithms.deepar.metrics import parse_quantiles, quantiles
 from shipyard.algorithms.deepar.series import Series, parse_record
@@ -28,12 +29,11 @@ from shipyard.algorithms.errors import (
     BadRequest,
     UnsupportedContentType,
 )
-from shipyard.algorithms.inference import JSON, mime, negotiate
+from shipyard.algorithms.inference import negotiate
 
 if TYPE_CHECKING:
     from shipyard.algorithms.deepar.forecaster import Forecaster
 
-JSONLINES = "application/jsonlines"
 TYPES = (JSON, JSONLINES)
 OUTPUT_TYPES = ("mean", "quantiles", "samples")
 #: The environment variable holding batch transform's configuration.

@@ -6,11 +6,8 @@ batch. Training data is RecordIO-protobuf only, as in SageMaker; the test channe
 with RMSE (regressor) or cross-entropy, accuracy and F1 at threshold 0.5 (binary classifier).
 """
 
+from shipyard.algorithms.content_types import JSON, JSONLINES, RECORDIO
 from shipyard.algorithms.spec import Algorithm, Hyperparameter, Metric
-
-JSON = "application/json"
-JSONLINES = "application/jsonlines"
-RECORDIO = "application/x-recordio-protobuf"
 
 INIT_METHODS = ("normal", "uniform", "constant")
 

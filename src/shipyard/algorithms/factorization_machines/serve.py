@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from shipyard.algorithms.data import Features
-from shipyard.algorithms.errors import BadRequest
 from shipyard.algorithms.factorization_machines import ALGORITHM
 from shipyard.algorithms.factorization_machines.model import FactorizationMachine
 from shipyard.algorithms.inference import Row, RowPredictor
@@ -28,13 +27,6 @@ class FactorizationMachinePredictor(RowPredictor):
     def __init__(self, model: FactorizationMachine) -> None:
         self.model = model
         self.feature_dim = model.feature_dim
-
-    def decode(self, body: bytes, content_type: str) -> Features:
-        # A sparse key beyond feature_dim surfaces from the shared decoder as an IndexError.
-        try:
-            return super().decode(body, content_type)
-        except IndexError as error:
-            raise BadRequest(f"Cannot read the request: {error} (feature_dim is {self.feature_dim})") from None
 
     def predict(self, features: Features) -> list[Row]:
         return self.model.predict(features)

@@ -6,11 +6,12 @@ sizes, as SageMaker describes its algorithm (see :mod:`.model`). ``test:msd`` /
 ``test:ssd`` score the test channel.
 """
 
+from shipyard.algorithms.content_types import CSV, JSON, JSONLINES, RECORDIO
 from shipyard.algorithms.spec import Algorithm, Hyperparameter, Metric
 
-_TRAINING_TYPES = ("text/csv", "application/x-recordio-protobuf")
-_REQUEST_TYPES = ("text/csv", "application/json", "application/jsonlines", "application/x-recordio-protobuf")
-_RESPONSE_TYPES = ("application/json", "application/jsonlines", "text/csv", "application/x-recordio-protobuf")
+_TRAINING_TYPES = (CSV, RECORDIO)
+_REQUEST_TYPES = (CSV, JSON, JSONLINES, RECORDIO)
+_RESPONSE_TYPES = (JSON, JSONLINES, CSV, RECORDIO)
 
 ALGORITHM = Algorithm(
     name="kmeans",
@@ -77,7 +78,7 @@ ALGORITHM = Algorithm(
     ),
     channels={"train": True, "test": False},
     content_types=_TRAINING_TYPES,
-    default_content_type="application/x-recordio-protobuf",
+    default_content_type=RECORDIO,
     inference_content_types=_REQUEST_TYPES,
     accept_types=_RESPONSE_TYPES,
     notes="CSV training data holds features only (label_size=0).",

@@ -6,6 +6,7 @@ of k-means cells); inference votes (classifier) or averages (regressor) the labe
 ``k`` nearest neighbours. A ``test`` channel gives ``test:accuracy`` or ``test:mse``.
 """
 
+from shipyard.algorithms.content_types import CSV, JSON, JSONLINES, RECORDIO
 from shipyard.algorithms.spec import Algorithm, Hyperparameter, Metric
 
 ALGORITHM = Algorithm(
@@ -72,9 +73,9 @@ ALGORITHM = Algorithm(
         Metric.quality("test", "mse"),
     ),
     channels={"train": True, "test": False},
-    content_types=("text/csv", "application/x-recordio-protobuf"),
-    default_content_type="application/x-recordio-protobuf",
-    inference_content_types=("text/csv", "application/json", "application/jsonlines", "application/x-recordio-protobuf"),
-    accept_types=("application/json", "application/jsonlines", "application/x-recordio-protobuf"),
+    content_types=(CSV, RECORDIO),
+    default_content_type=RECORDIO,
+    inference_content_types=(CSV, JSON, JSONLINES, RECORDIO),
+    accept_types=(JSON, JSONLINES, RECORDIO),
     notes="Labelled training data: CSV with the label first. Add '; verbose=true' to Accept for neighbours' labels and distances.",
 )

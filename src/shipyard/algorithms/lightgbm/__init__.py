@@ -12,11 +12,8 @@ binary (K = 2) or multiclass classification, anything else regression. Each roun
 
 from __future__ import annotations
 
+from shipyard.algorithms.content_types import CSV, JSON, JSONLINES
 from shipyard.algorithms.spec import Algorithm, Hyperparameter, Metric
-
-CSV = "text/csv"
-JSON = "application/json"
-JSONLINES = "application/jsonlines"
 
 #: SageMaker's LightGBM evaluation metrics, and whether higher is better.
 METRICS = {

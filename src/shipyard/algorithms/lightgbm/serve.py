@@ -16,9 +16,9 @@ from pathlib import Path
 import lightgbm
 import numpy as np
 
-from shipyard.algorithms.data import CSV, JSONLINES
+from shipyard.algorithms.content_types import CSV, JSON, JSONLINES, mime
 from shipyard.algorithms.errors import BadRequest
-from shipyard.algorithms.inference import JSON, Row, RowPredictor, mime, negotiate
+from shipyard.algorithms.inference import Row, RowPredictor, negotiate
 from shipyard.algorithms.lightgbm.train import MODEL_FILE
 
 CLASSIFIERS = ("binary", "multiclass", "multiclassova", "cross_entropy")

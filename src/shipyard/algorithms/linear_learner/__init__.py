@@ -8,12 +8,8 @@ or the loss, and, for binary classifiers, calibrates the decision threshold for 
 criterion. The test channel is scored with SageMaker's metrics.
 """
 
+from shipyard.algorithms.content_types import CSV, JSON, JSONLINES, RECORDIO
 from shipyard.algorithms.spec import Algorithm, Hyperparameter, Metric
-
-CSV = "text/csv"
-JSON = "application/json"
-JSONLINES = "application/jsonlines"
-RECORDIO = "application/x-recordio-protobuf"
 
 PREDICTOR_TYPES = ("binary_classifier", "multiclass_classifier", "regressor")
 BINARY_CRITERIA = ("accuracy", "f_beta", "precision_at_target_recall", "recall_at_target_precision", "loss_function")

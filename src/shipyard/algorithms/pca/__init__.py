@@ -6,6 +6,7 @@ mean when ``subtract_mean`` is true). SageMaker's PCA declares no tunable metric
 are declared here; the log shows the explained variance.
 """
 
+from shipyard.algorithms.content_types import CSV, JSON, JSONLINES, RECORDIO
 from shipyard.algorithms.spec import Algorithm, Hyperparameter
 
 ALGORITHM = Algorithm(
@@ -36,9 +37,9 @@ ALGORITHM = Algorithm(
     ),
     metrics=(),
     channels={"train": True, "test": False},
-    content_types=("text/csv", "application/x-recordio-protobuf"),
-    default_content_type="application/x-recordio-protobuf",
-    inference_content_types=("text/csv", "application/json", "application/jsonlines", "application/x-recordio-protobuf"),
-    accept_types=("application/json", "application/jsonlines", "application/x-recordio-protobuf"),
+    content_types=(CSV, RECORDIO),
+    default_content_type=RECORDIO,
+    inference_content_types=(CSV, JSON, JSONLINES, RECORDIO),
+    accept_types=(JSON, JSONLINES, RECORDIO),
     notes="CSV training data holds features only (label_size=0).",
 )

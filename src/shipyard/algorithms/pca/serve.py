@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shipyard.algorithms.data import JSONLINES, RECORDIO, Features
-from shipyard.algorithms.inference import JSON, Row, RowPredictor
+from shipyard.algorithms.content_types import JSON, JSONLINES, RECORDIO
+from shipyard.algorithms.data import Features
+from shipyard.algorithms.inference import Row, RowPredictor
 from shipyard.algorithms.pca import model
 
 

@@ -7,10 +7,11 @@ change if the record were added), low for inliers and high for anomalies. A labe
 rule and gives ``test:f1``, ``test:accuracy``, ``test:precision`` and ``test:recall``.
 """
 
+from shipyard.algorithms.content_types import CSV, JSON, JSONLINES, RECORDIO
 from shipyard.algorithms.spec import Algorithm, Hyperparameter, Metric
 
-_TYPES = ("text/csv", "application/x-recordio-protobuf")
-_REQUESTS = ("text/csv", "application/json", "application/jsonlines", "application/x-recordio-protobuf")
+_TYPES = (CSV, RECORDIO)
+_REQUESTS = (CSV, JSON, JSONLINES, RECORDIO)
 
 ALGORITHM = Algorithm(
     name="randomcutforest",
@@ -47,9 +48,9 @@ ALGORITHM = Algorithm(
     ),
     channels={"train": True, "test": False},
     content_types=_TYPES,
-    default_content_type="text/csv",
+    default_content_type=CSV,
     inference_content_types=_REQUESTS,
-    accept_types=("application/json", "application/jsonlines", "text/csv", "application/x-recordio-protobuf"),
+    accept_types=(JSON, JSONLINES, CSV, RECORDIO),
     notes="Training CSV is unlabelled (label_size=0) unless the content type says label_size=1; "
     "the test channel needs labels 0 (normal) / 1 (anomaly).",
 )

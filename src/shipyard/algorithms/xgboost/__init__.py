@@ -8,11 +8,8 @@ the booster to ``xgboost-model``.
 
 from __future__ import annotations
 
+from shipyard.algorithms.content_types import CSV, LIBSVM, RECORDIO
 from shipyard.algorithms.spec import Algorithm, Hyperparameter, Metric
-
-CSV = "text/csv"
-LIBSVM = "text/libsvm"
-RECORDIO = "application/x-recordio-protobuf"
 
 OBJECTIVES = (
     "binary:hinge",

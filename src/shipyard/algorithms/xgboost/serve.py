@@ -24,9 +24,17 @@ import scipy.sparse as sp
 import xgboost
 
 from shipyard.algorithms import recordio
-from shipyard.algorithms.data import CSV, JSONLINES, LIBSVM, RECORDIO, Features
+from shipyard.algorithms.content_types import (
+    CSV,
+    JSON,
+    JSONLINES,
+    LIBSVM,
+    RECORDIO,
+    mime,
+)
+from shipyard.algorithms.data import Features
 from shipyard.algorithms.errors import BadRequest
-from shipyard.algorithms.inference import JSON, Row, RowPredictor, mime
+from shipyard.algorithms.inference import Row, RowPredictor
 from shipyard.algorithms.xgboost.metrics import CLASSIFIERS, predicted_classes
 from shipyard.algorithms.xgboost.train import MODEL_FILE
 

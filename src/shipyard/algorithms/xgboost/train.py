@@ -10,7 +10,8 @@ import scipy.sparse as sp
 import xgboost
 
 from shipyard.algorithms.container import TrainingContext, run
-from shipyard.algorithms.data import CSV, Dataset
+from shipyard.algorithms.content_types import CSV
+from shipyard.algorithms.data import Dataset
 from shipyard.algorithms.errors import AlgorithmError
 from shipyard.algorithms.xgboost import ALGORITHM
 from shipyard.algorithms.xgboost.metrics import (
