@@ -84,6 +84,14 @@ class Dataset:
             raise AlgorithmError(f"The {channel} channel has no labels; this algorithm needs a label per record")
         return self.labels
 
+    def check_finite(self, channel: str) -> None:
+        """An AlgorithmError when a feature value or a label is NaN or infinite."""
+        values = self.features.data if sp.issparse(self.features) else self.features
+        if not np.isfinite(values).all():
+            raise AlgorithmError(f"The {channel} channel holds NaN or infinite feature values")
+        if self.labels is not None and not np.isfinite(self.labels).all():
+            raise AlgorithmError(f"The {channel} channel holds NaN or infinite labels")
+
     def check_width(self, channel: str, expected: int, name: str = "feature_dim") -> None:
         """An AlgorithmError unless every record has ``expected`` features."""
         if self.width != expected:

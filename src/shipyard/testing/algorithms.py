@@ -1,16 +1,19 @@
-"""Train built-in algorithms on a running server, for tests, benches and examples.
+"""Train built-in algorithms, for tests, benches and examples.
 
-Data goes up in SageMaker's formats (:func:`csv_bytes`, :func:`libsvm_bytes`,
-:func:`recordio_bytes`), :func:`train_builtin` runs ``CreateTrainingJob`` with the
-algorithm's image and waits, and :func:`final_metrics` / :func:`download_model` read the
-outcome back.
+Data is written in SageMaker's formats (:func:`csv_bytes`, :func:`libsvm_bytes`,
+:func:`recordio_bytes`). On a running server, :func:`train_builtin` runs
+``CreateTrainingJob`` with the algorithm's image and waits, and :func:`final_metrics` /
+:func:`download_model` read the outcome back. In-process, :func:`fit_in_process` runs an
+algorithm's ``fit`` on channels made with :func:`channel_at`, and :func:`logged_metrics`
+reads the metrics it logged.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,9 @@ from typing import Any
 import numpy as np
 
 from shipyard.algorithms import recordio
+from shipyard.algorithms.container import Channel, TrainingContext
+from shipyard.algorithms.data import ContentType
+from shipyard.algorithms.spec import Algorithm
 from shipyard.testing.identities import unique_name
 from shipyard.testing.jobs import training_request, wait_for_job
 from shipyard.testing.server import RunningServer
@@ -130,3 +136,52 @@ def download_model(server: RunningServer, description: Mapping[str, Any], direct
     with tarfile.open(fileobj=io.BytesIO(body)) as archive:
         archive.extractall(directory, filter="data")
     return directory
+
+
+def channel_at(root: Path, name: str, files: Mapping[str, bytes], content_type: str) -> Channel:
+    """A channel directory ``root/data/<name>`` holding ``files``."""
+    directory = root / "data" / name
+    for file_name, body in files.items():
+        path = directory / file_name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    return Channel(name, directory, ContentType.parse(content_type))
+
+
+def fit_in_process(
+    algorithm: Algorithm,
+    fit: Callable[[TrainingContext], None],
+    root: Path,
+    channels: Iterable[Channel],
+    hyperparameters: Mapping[str, Any],
+    *,
+    num_cpus: int = 1,
+) -> list[str]:
+    """Run ``fit`` as the training container would, writing the model to ``root/model``;
+    the lines it logged."""
+    context = TrainingContext(
+        algorithm=algorithm,
+        hyperparameters=algorithm.parse_hyperparameters({key: str(value) for key, value in hyperparameters.items()}),
+        channels={channel.name: channel for channel in channels},
+        model_dir=root / "model",
+        output_data_dir=root / "output",
+        host="algo-1",
+        hosts=["algo-1"],
+        num_cpus=num_cpus,
+    )
+    (root / "model").mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    context.log = lines.append  # type: ignore[method-assign]
+    fit(context)
+    return lines
+
+
+def logged_metrics(algorithm: Algorithm, lines: Iterable[str]) -> dict[str, float]:
+    """The algorithm's metrics found in log ``lines``, as its metric definitions read them (the last value wins)."""
+    found: dict[str, float] = {}
+    patterns = [(metric.name, re.compile(metric.regex)) for metric in algorithm.metrics]
+    for line in lines:
+        for name, pattern in patterns:
+            if match := pattern.search(line):
+                found[name] = float(match.group(1))
+    return found

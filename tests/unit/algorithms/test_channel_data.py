@@ -133,3 +133,14 @@ def test_width_and_label_checks(tmp_path: Path) -> None:
         data.check_width("train", 4)
     with pytest.raises(AlgorithmError, match="has no labels"):
         data.require_labels("train")
+
+
+def test_finite_check_covers_features_and_labels(tmp_path: Path) -> None:
+    good = read_channel("train", _channel(tmp_path / "g", {"a.csv": b"1,2,3\n"}), ContentType.parse("text/csv"))
+    good.check_finite("train")
+    features = read_channel("train", _channel(tmp_path / "f", {"a.csv": b"1,inf,3\n"}), ContentType.parse("text/csv"))
+    with pytest.raises(AlgorithmError, match="NaN or infinite feature values"):
+        features.check_finite("train")
+    labels = read_channel("train", _channel(tmp_path / "l", {"a.csv": b"nan,2,3\n"}), ContentType.parse("text/csv"), allow_missing=True)
+    with pytest.raises(AlgorithmError, match="NaN or infinite labels"):
+        labels.check_finite("train")
