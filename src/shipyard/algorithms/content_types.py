@@ -27,6 +27,7 @@ ALIASES = {
     "recordio-protobuf": RECORDIO,
     "application/jsonlines": JSONLINES,
     "application/json": JSON,
+    "json": JSON,
     "application/x-image": IMAGE,
     "image/jpeg": JPEG,
     "image/png": PNG,

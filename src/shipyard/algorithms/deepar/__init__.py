@@ -53,7 +53,7 @@ ALGORITHM = Algorithm(
         Metric("train:loss", r"#quality_metric: host=\S+, epoch=\d+, train loss <loss>=(\S+)"),
     ),
     channels={"train": True, "test": False},
-    content_types=(JSONLINES, JSON, "json"),
+    content_types=(JSONLINES, JSON),
     default_content_type=JSONLINES,
     inference_content_types=(JSON, JSONLINES),
     accept_types=(JSON, JSONLINES),
