@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +15,11 @@ from shipyard.algorithms.deepar import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import (
     ChannelData,
+    assert_client_error,
     download_model,
     final_metrics,
     train_builtin,
 )
-from shipyard.testing.jobs import sagemaker_role
 
 HORIZON = 7
 HYPERPARAMETERS = {
@@ -35,18 +33,6 @@ HYPERPARAMETERS = {
     "mini_batch_size": 32,
     "test_quantiles": "[0.1, 0.5, 0.9]",
 }
-
-
-@pytest.fixture(scope="module")
-def role(sqlite_server: RunningServer) -> str:
-    return sagemaker_role(sqlite_server)
-
-
-@pytest.fixture(scope="module")
-def bucket(sqlite_server: RunningServer) -> str:
-    name = f"deepar-{uuid.uuid4().hex[:12]}"
-    sqlite_server.client("s3").create_bucket(Bucket=name)
-    return name
 
 
 def weekly_series(count: int = 20, seed: int = 5) -> list[dict[str, Any]]:
@@ -74,13 +60,13 @@ def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, 
 
 
 def test_training_reports_test_metrics_and_the_model_forecasts(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     records = weekly_series()
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         HYPERPARAMETERS,
         train=ChannelData({"train.json": jsonl(history(records))}, "application/jsonlines"),
         test=ChannelData({"test.json.gz": gzip.compress(jsonl(records))}, "application/jsonlines"),
@@ -117,11 +103,13 @@ def test_training_reports_test_metrics_and_the_model_forecasts(
     assert [len(json.loads(line)["mean"]) for line in body.decode().splitlines()] == [HORIZON] * 3
 
 
-def test_json_content_type_trains_without_a_test_channel(sqlite_server: RunningServer, bucket: str, role: str) -> None:
+def test_json_content_type_trains_without_a_test_channel(
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str
+) -> None:
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {**HYPERPARAMETERS, "epochs": 2, "likelihood": "gaussian", "cardinality": "ignore"},
         train=ChannelData({"series.json": jsonl(history(weekly_series(count=6)))}, "json"),
     )
@@ -158,9 +146,11 @@ GOOD = jsonl(history(weekly_series(count=2)))
     ids=["non-numeric-target", "no-train-channel", "unknown-content-type", "no-time-freq", "bad-time-freq"],
 )
 def test_bad_input_fails_with_a_client_error(
-    sqlite_server: RunningServer, bucket: str, role: str, hyperparameters: dict, channels: dict, reason: str
+    sqlite_server: RunningServer,
+    algorithm_bucket: str,
+    algorithm_role: str,
+    hyperparameters: dict,
+    channels: dict,
+    reason: str,
 ) -> None:
-    description = train(sqlite_server, bucket, role, hyperparameters, **channels)
-    assert description["TrainingJobStatus"] == "Failed"
-    assert description["FailureReason"].startswith("ClientError:")
-    assert re.search(reason, description["FailureReason"]), description["FailureReason"]
+    assert_client_error(train(sqlite_server, algorithm_bucket, algorithm_role, hyperparameters, **channels), reason)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +15,13 @@ from shipyard.algorithms.factorization_machines import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import (
     ChannelData,
+    assert_client_error,
     csv_bytes,
     download_model,
     final_metrics,
     recordio_bytes,
     train_builtin,
 )
-from shipyard.testing.jobs import sagemaker_role
 
 RECORDIO = "application/x-recordio-protobuf"
 USERS, ITEMS = 120, 80
@@ -37,18 +35,6 @@ HYPERPARAMETERS = {
     "factors_lr": 0.05,
     "factors_init_sigma": 0.1,
 }
-
-
-@pytest.fixture(scope="module")
-def role(sqlite_server: RunningServer) -> str:
-    return sagemaker_role(sqlite_server)
-
-
-@pytest.fixture(scope="module")
-def bucket(sqlite_server: RunningServer) -> str:
-    name = f"factorization-machines-{uuid.uuid4().hex[:12]}"
-    sqlite_server.client("s3").create_bucket(Bucket=name)
-    return name
 
 
 def ratings() -> tuple[sp.csr_matrix, np.ndarray]:
@@ -73,11 +59,13 @@ def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, 
     return train_builtin(server, bucket, role, "factorization-machines", hyperparameters, channels)
 
 
-def test_regressor_beats_the_global_mean(sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path) -> None:
+def test_regressor_beats_the_global_mean(
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
+) -> None:
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         HYPERPARAMETERS,
         train=ChannelData({"train.rec": recordio_bytes(FEATURES[:SPLIT], VALUES[:SPLIT])}, RECORDIO),
         test=ChannelData({"test.rec": recordio_bytes(FEATURES[SPLIT:], VALUES[SPLIT:])}, RECORDIO),
@@ -99,12 +87,14 @@ def test_regressor_beats_the_global_mean(sqlite_server: RunningServer, bucket: s
     assert np.sqrt(np.mean((scores - VALUES[SPLIT:]) ** 2)) == pytest.approx(metrics["test:rmse"], rel=1e-4)
 
 
-def test_binary_classifier(sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path) -> None:
+def test_binary_classifier(
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
+) -> None:
     labels = (VALUES > 3.0).astype(np.float32)
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {**HYPERPARAMETERS, "predictor_type": "binary_classifier", "linear_lr": 0.02, "factors_lr": 0.02},
         train=ChannelData({"train.rec": recordio_bytes(FEATURES[:SPLIT], labels[:SPLIT])}, RECORDIO),
         test=ChannelData({"test.rec": recordio_bytes(FEATURES[SPLIT:], labels[SPLIT:])}, RECORDIO),
@@ -136,9 +126,11 @@ TRAIN = ChannelData({"a.rec": recordio_bytes(FEATURES[:20], VALUES[:20])}, RECOR
     ids=["csv", "wrong-feature-dim", "no-num-factors", "no-train-channel"],
 )
 def test_bad_input_fails_with_a_client_error(
-    sqlite_server: RunningServer, bucket: str, role: str, hyperparameters: dict, channels: dict, reason: str
+    sqlite_server: RunningServer,
+    algorithm_bucket: str,
+    algorithm_role: str,
+    hyperparameters: dict,
+    channels: dict,
+    reason: str,
 ) -> None:
-    description = train(sqlite_server, bucket, role, hyperparameters, **channels)
-    assert description["TrainingJobStatus"] == "Failed"
-    assert description["FailureReason"].startswith("ClientError:")
-    assert re.search(reason, description["FailureReason"]), description["FailureReason"]
+    assert_client_error(train(sqlite_server, algorithm_bucket, algorithm_role, hyperparameters, **channels), reason)

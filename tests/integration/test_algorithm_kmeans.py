@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -17,28 +15,16 @@ from shipyard.algorithms.kmeans import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import (
     ChannelData,
+    assert_client_error,
     csv_bytes,
     download_model,
     final_metrics,
     recordio_bytes,
     train_builtin,
 )
-from shipyard.testing.jobs import sagemaker_role
 
 FEATURES = 3
 HYPERPARAMETERS = {"k": 4, "feature_dim": FEATURES, "mini_batch_size": 100}
-
-
-@pytest.fixture(scope="module")
-def role(sqlite_server: RunningServer) -> str:
-    return sagemaker_role(sqlite_server)
-
-
-@pytest.fixture(scope="module")
-def bucket(sqlite_server: RunningServer) -> str:
-    name = f"kmeans-{uuid.uuid4().hex[:12]}"
-    sqlite_server.client("s3").create_bucket(Bucket=name)
-    return name
 
 
 def blobs(seed: int) -> np.ndarray:
@@ -56,13 +42,19 @@ def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, 
     ids=["csv", "recordio"],
 )
 def test_training_scores_the_test_channel(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path, content_type: str, encode, suffix: str
+    sqlite_server: RunningServer,
+    algorithm_bucket: str,
+    algorithm_role: str,
+    tmp_path: Path,
+    content_type: str,
+    encode,
+    suffix: str,
 ) -> None:
     data = blobs(3)
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {**HYPERPARAMETERS, "eval_metrics": json.dumps(["msd", "ssd"])},
         train=ChannelData({f"train.{suffix}": encode(data[:450])}, content_type),
         test=ChannelData({f"test.{suffix}": encode(data[450:])}, content_type),
@@ -104,9 +96,11 @@ def test_training_scores_the_test_channel(
     ids=["wrong-width", "non-numeric", "no-train-channel", "unknown-content-type", "no-k", "bad-init-method"],
 )
 def test_bad_input_fails_with_a_client_error(
-    sqlite_server: RunningServer, bucket: str, role: str, hyperparameters: dict, channels: dict, reason: str
+    sqlite_server: RunningServer,
+    algorithm_bucket: str,
+    algorithm_role: str,
+    hyperparameters: dict,
+    channels: dict,
+    reason: str,
 ) -> None:
-    description = train(sqlite_server, bucket, role, hyperparameters, **channels)
-    assert description["TrainingJobStatus"] == "Failed"
-    assert description["FailureReason"].startswith("ClientError:")
-    assert re.search(reason, description["FailureReason"]), description["FailureReason"]
+    assert_client_error(train(sqlite_server, algorithm_bucket, algorithm_role, hyperparameters, **channels), reason)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -18,25 +16,13 @@ from shipyard.algorithms.knn import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import (
     ChannelData,
+    assert_client_error,
     csv_bytes,
     download_model,
     final_metrics,
     recordio_bytes,
     train_builtin,
 )
-from shipyard.testing.jobs import sagemaker_role
-
-
-@pytest.fixture(scope="module")
-def role(sqlite_server: RunningServer) -> str:
-    return sagemaker_role(sqlite_server)
-
-
-@pytest.fixture(scope="module")
-def bucket(sqlite_server: RunningServer) -> str:
-    name = f"knn-{uuid.uuid4().hex[:12]}"
-    sqlite_server.client("s3").create_bucket(Bucket=name)
-    return name
 
 
 def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, **channels: ChannelData) -> dict:
@@ -44,15 +30,15 @@ def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, 
 
 
 def test_classifier_on_csv_reports_test_accuracy(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     features, labels = load_wine(return_X_y=True)
     features, labels = features.astype(np.float32), labels.astype(np.float32)
     train_x, test_x, train_y, test_y = train_test_split(features, labels, test_size=0.3, random_state=1, stratify=labels)
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {"feature_dim": 13, "k": 5, "predictor_type": "classifier", "sample_size": 500},
         train=ChannelData({"train.csv": csv_bytes(train_x, train_y)}, "text/csv"),
         test=ChannelData({"test.csv": csv_bytes(test_x, test_y)}, "text/csv"),
@@ -73,15 +59,15 @@ def test_classifier_on_csv_reports_test_accuracy(
 
 
 def test_regressor_on_recordio_reports_test_mse(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     features, targets = load_diabetes(return_X_y=True)
     features, targets = features.astype(np.float32), targets.astype(np.float32)
     train_x, test_x, train_y, test_y = train_test_split(features, targets, test_size=0.3, random_state=0)
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {"feature_dim": 10, "k": 7, "predictor_type": "regressor", "sample_size": 1000, "index_type": "faiss.IVFFlat"},
         train=ChannelData({"train.rec": recordio_bytes(train_x, train_y)}, "application/x-recordio-protobuf"),
         test=ChannelData({"test.rec": recordio_bytes(test_x, test_y)}, "application/x-recordio-protobuf"),
@@ -121,9 +107,11 @@ LABELLED = ChannelData({"a.csv": b"0,1,2,3\n1,4,5,6\n0,7,8,9\n"}, "text/csv")
     ids=["wrong-width", "non-numeric", "unlabelled", "no-train-channel", "libsvm", "no-predictor-type", "no-target"],
 )
 def test_bad_input_fails_with_a_client_error(
-    sqlite_server: RunningServer, bucket: str, role: str, hyperparameters: dict, channels: dict, reason: str
+    sqlite_server: RunningServer,
+    algorithm_bucket: str,
+    algorithm_role: str,
+    hyperparameters: dict,
+    channels: dict,
+    reason: str,
 ) -> None:
-    description = train(sqlite_server, bucket, role, hyperparameters, **channels)
-    assert description["TrainingJobStatus"] == "Failed"
-    assert description["FailureReason"].startswith("ClientError:")
-    assert re.search(reason, description["FailureReason"]), description["FailureReason"]
+    assert_client_error(train(sqlite_server, algorithm_bucket, algorithm_role, hyperparameters, **channels), reason)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -15,24 +13,12 @@ from shipyard.algorithms.lightgbm import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import (
     ChannelData,
+    assert_client_error,
     csv_bytes,
     download_model,
     final_metrics,
     train_builtin,
 )
-from shipyard.testing.jobs import sagemaker_role
-
-
-@pytest.fixture(scope="module")
-def role(sqlite_server: RunningServer) -> str:
-    return sagemaker_role(sqlite_server)
-
-
-@pytest.fixture(scope="module")
-def bucket(sqlite_server: RunningServer) -> str:
-    name = f"lgbm-{uuid.uuid4().hex[:12]}"
-    sqlite_server.client("s3").create_bucket(Bucket=name)
-    return name
 
 
 def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, **channels: ChannelData) -> dict:
@@ -40,7 +26,7 @@ def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, 
 
 
 def test_jumpstart_layout_in_its_training_channel(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     features, labels = load_breast_cancer(return_X_y=True)
     order = np.random.default_rng(0).permutation(len(labels))
@@ -50,7 +36,7 @@ def test_jumpstart_layout_in_its_training_channel(
         "validation/data.csv": csv_bytes(features[held_rows], labels[held_rows]),
         "categorical_index.json": json.dumps({"cat_index_list": []}).encode(),
     }
-    description = train(sqlite_server, bucket, role, {"num_boost_round": 40, "metric": "auc"},
+    description = train(sqlite_server, algorithm_bucket, algorithm_role, {"num_boost_round": 40, "metric": "auc"},
                         training=ChannelData(files, "text/csv"))
     assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
     metrics = final_metrics(description)
@@ -70,10 +56,11 @@ def test_jumpstart_layout_in_its_training_channel(
 
 
 def test_train_channel_regression_holds_out_validation_rows(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     features, labels = load_diabetes(return_X_y=True)
-    description = train(sqlite_server, bucket, role, {"num_boost_round": 50, "learning_rate": 0.05, "num_leaves": 8},
+    hyperparameters = {"num_boost_round": 50, "learning_rate": 0.05, "num_leaves": 8}
+    description = train(sqlite_server, algorithm_bucket, algorithm_role, hyperparameters,
                         train=ChannelData({"data.csv": csv_bytes(features, labels)}, "text/csv"))
     assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
     metrics = final_metrics(description)
@@ -105,9 +92,11 @@ ROWS = b"0,0.5,2\n1,1.5,1\n0,0.2,3\n1,2.5,1\n0,0.1,2\n1,1.9,3\n"
     ids=["no-train-data", "non-numeric", "libsvm", "metric-for-another-task", "wrong-width"],
 )
 def test_bad_input_fails_with_a_client_error(
-    sqlite_server: RunningServer, bucket: str, role: str, hyperparameters: dict, channels: dict, reason: str
+    sqlite_server: RunningServer,
+    algorithm_bucket: str,
+    algorithm_role: str,
+    hyperparameters: dict,
+    channels: dict,
+    reason: str,
 ) -> None:
-    description = train(sqlite_server, bucket, role, hyperparameters, **channels)
-    assert description["TrainingJobStatus"] == "Failed"
-    assert description["FailureReason"].startswith("ClientError:")
-    assert re.search(reason, description["FailureReason"]), description["FailureReason"]
+    assert_client_error(train(sqlite_server, algorithm_bucket, algorithm_role, hyperparameters, **channels), reason)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -16,28 +14,16 @@ from shipyard.algorithms.linear_learner import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import (
     ChannelData,
+    assert_client_error,
     csv_bytes,
     download_model,
     final_metrics,
     recordio_bytes,
     train_builtin,
 )
-from shipyard.testing.jobs import sagemaker_role
 
 RECORDIO = "application/x-recordio-protobuf"
 SMALL_DATA = {"mini_batch_size": 32, "epochs": 30}
-
-
-@pytest.fixture(scope="module")
-def role(sqlite_server: RunningServer) -> str:
-    return sagemaker_role(sqlite_server)
-
-
-@pytest.fixture(scope="module")
-def bucket(sqlite_server: RunningServer) -> str:
-    name = f"linear-learner-{uuid.uuid4().hex[:12]}"
-    sqlite_server.client("s3").create_bucket(Bucket=name)
-    return name
 
 
 def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, **channels: ChannelData) -> dict:
@@ -45,13 +31,13 @@ def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, 
 
 
 def test_binary_classifier_on_csv_with_validation_and_test(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     features, labels = load_breast_cancer(return_X_y=True)
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {"predictor_type": "binary_classifier", "binary_classifier_model_selection_criteria": "f_beta"},
         train=ChannelData({"train.csv": csv_bytes(features[::2], labels[::2])}, "text/csv"),
         validation=ChannelData({"validation.csv": csv_bytes(features[1::4], labels[1::4])}, "text/csv"),
@@ -76,13 +62,13 @@ def test_binary_classifier_on_csv_with_validation_and_test(
 
 
 def test_multiclass_classifier_on_dense_recordio(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     features, labels = load_iris(return_X_y=True)
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {"predictor_type": "multiclass_classifier", "num_classes": 3, "feature_dim": 4},
         train=ChannelData({"train.rec": recordio_bytes(features[::2], labels[::2])}, RECORDIO),
         test=ChannelData({"test.rec": recordio_bytes(features[1::2], labels[1::2])}, RECORDIO),
@@ -101,13 +87,15 @@ def test_multiclass_classifier_on_dense_recordio(
     assert accuracy == pytest.approx(metrics["test:multiclass_accuracy"], abs=1e-6)
 
 
-def test_regressor_on_sparse_recordio(sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path) -> None:
+def test_regressor_on_sparse_recordio(
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
+) -> None:
     features, labels = load_diabetes(return_X_y=True)
     features = sp.csr_matrix(np.where(features > 0, features, 0.0))
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {"predictor_type": "regressor"},
         train=ChannelData({"train.rec": recordio_bytes(features[:350], labels[:350])}, RECORDIO),
         test=ChannelData({"test.rec": recordio_bytes(features[350:], labels[350:])}, RECORDIO),
@@ -140,9 +128,11 @@ TRAIN_CSV = ChannelData({"a.csv": b"1,0.5,2\n0,1.5,3\n"}, "text/csv")
     ids=["wrong-width", "non-numeric", "no-train-channel", "unknown-content-type", "no-num-classes"],
 )
 def test_bad_input_fails_with_a_client_error(
-    sqlite_server: RunningServer, bucket: str, role: str, hyperparameters: dict, channels: dict, reason: str
+    sqlite_server: RunningServer,
+    algorithm_bucket: str,
+    algorithm_role: str,
+    hyperparameters: dict,
+    channels: dict,
+    reason: str,
 ) -> None:
-    description = train(sqlite_server, bucket, role, hyperparameters, **channels)
-    assert description["TrainingJobStatus"] == "Failed"
-    assert description["FailureReason"].startswith("ClientError:")
-    assert re.search(reason, description["FailureReason"]), description["FailureReason"]
+    assert_client_error(train(sqlite_server, algorithm_bucket, algorithm_role, hyperparameters, **channels), reason)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -16,29 +14,17 @@ from shipyard.algorithms.pca import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import (
     ChannelData,
+    assert_client_error,
     csv_bytes,
     download_model,
     final_metrics,
     recordio_bytes,
     train_builtin,
 )
-from shipyard.testing.jobs import sagemaker_role
 
 WINE = load_wine().data.astype(np.float32)
 FEATURES = WINE.shape[1]
 HYPERPARAMETERS = {"feature_dim": FEATURES, "num_components": 3, "mini_batch_size": 50}
-
-
-@pytest.fixture(scope="module")
-def role(sqlite_server: RunningServer) -> str:
-    return sagemaker_role(sqlite_server)
-
-
-@pytest.fixture(scope="module")
-def bucket(sqlite_server: RunningServer) -> str:
-    name = f"pca-{uuid.uuid4().hex[:12]}"
-    sqlite_server.client("s3").create_bucket(Bucket=name)
-    return name
 
 
 def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, **channels: ChannelData) -> dict:
@@ -55,8 +41,8 @@ def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, 
 )
 def test_training_finds_scikit_learns_components(
     sqlite_server: RunningServer,
-    bucket: str,
-    role: str,
+    algorithm_bucket: str,
+    algorithm_role: str,
     tmp_path: Path,
     content_type: str,
     encode,
@@ -65,8 +51,8 @@ def test_training_finds_scikit_learns_components(
 ) -> None:
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {**HYPERPARAMETERS, "algorithm_mode": mode},
         train=ChannelData({"train": encode(WINE)}, content_type),
         test=ChannelData({"test": encode(WINE[:30])}, content_type),
@@ -101,9 +87,11 @@ CSV = ChannelData({"a.csv": csv_bytes(WINE[:20])}, "text/csv")
     ids=["wrong-width", "non-numeric", "libsvm", "no-mini-batch-size", "too-many-components"],
 )
 def test_bad_input_fails_with_a_client_error(
-    sqlite_server: RunningServer, bucket: str, role: str, hyperparameters: dict, channels: dict, reason: str
+    sqlite_server: RunningServer,
+    algorithm_bucket: str,
+    algorithm_role: str,
+    hyperparameters: dict,
+    channels: dict,
+    reason: str,
 ) -> None:
-    description = train(sqlite_server, bucket, role, hyperparameters, **channels)
-    assert description["TrainingJobStatus"] == "Failed"
-    assert description["FailureReason"].startswith("ClientError:")
-    assert re.search(reason, description["FailureReason"]), description["FailureReason"]
+    assert_client_error(train(sqlite_server, algorithm_bucket, algorithm_role, hyperparameters, **channels), reason)

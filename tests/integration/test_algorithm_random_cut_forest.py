@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -15,29 +13,17 @@ from shipyard.algorithms.random_cut_forest import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import (
     ChannelData,
+    assert_client_error,
     csv_bytes,
     download_model,
     final_metrics,
     recordio_bytes,
     train_builtin,
 )
-from shipyard.testing.jobs import sagemaker_role
 
 FEATURES = 3
 SMALL = {"feature_dim": FEATURES, "num_trees": 50, "num_samples_per_tree": 128}
 TEST_METRICS = {"test:f1", "test:accuracy", "test:precision", "test:recall"}
-
-
-@pytest.fixture(scope="module")
-def role(sqlite_server: RunningServer) -> str:
-    return sagemaker_role(sqlite_server)
-
-
-@pytest.fixture(scope="module")
-def bucket(sqlite_server: RunningServer) -> str:
-    name = f"rcf-{uuid.uuid4().hex[:12]}"
-    sqlite_server.client("s3").create_bucket(Bucket=name)
-    return name
 
 
 def normal(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -56,14 +42,14 @@ def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, 
 
 
 def test_csv_training_with_a_labelled_test_channel(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     rng = np.random.default_rng(0)
     test_features, test_labels = labelled(rng)
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         SMALL,
         train=ChannelData({"train.csv": csv_bytes(normal(rng, 600))}, "text/csv"),
         test=ChannelData({"test.csv": csv_bytes(test_features, test_labels)}, "text/csv;label_size=1"),
@@ -81,14 +67,14 @@ def test_csv_training_with_a_labelled_test_channel(
 
 
 def test_recordio_training_with_sdk_style_eval_metrics(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     rng = np.random.default_rng(1)
     test_features, test_labels = labelled(rng)
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {**SMALL, "eval_metrics": json.dumps(["precision_recall_fscore"])},
         train=ChannelData({"train.rec": recordio_bytes(normal(rng, 600))}, "application/x-recordio-protobuf"),
         test=ChannelData({"test.rec": recordio_bytes(test_features, test_labels)}, "application/x-recordio-protobuf"),
@@ -117,9 +103,11 @@ def test_recordio_training_with_sdk_style_eval_metrics(
     ids=["wrong-width", "non-numeric", "no-train-channel", "libsvm", "no-feature-dim", "few-trees"],
 )
 def test_bad_input_fails_with_a_client_error(
-    sqlite_server: RunningServer, bucket: str, role: str, hyperparameters: dict, channels: dict, reason: str
+    sqlite_server: RunningServer,
+    algorithm_bucket: str,
+    algorithm_role: str,
+    hyperparameters: dict,
+    channels: dict,
+    reason: str,
 ) -> None:
-    description = train(sqlite_server, bucket, role, hyperparameters, **channels)
-    assert description["TrainingJobStatus"] == "Failed"
-    assert description["FailureReason"].startswith("ClientError:")
-    assert re.search(reason, description["FailureReason"]), description["FailureReason"]
+    assert_client_error(train(sqlite_server, algorithm_bucket, algorithm_role, hyperparameters, **channels), reason)

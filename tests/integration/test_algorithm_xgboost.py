@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ from shipyard.algorithms.xgboost import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import (
     ChannelData,
+    assert_client_error,
     csv_bytes,
     download_model,
     final_metrics,
@@ -24,19 +23,6 @@ from shipyard.testing.algorithms import (
     recordio_bytes,
     train_builtin,
 )
-from shipyard.testing.jobs import sagemaker_role
-
-
-@pytest.fixture(scope="module")
-def role(sqlite_server: RunningServer) -> str:
-    return sagemaker_role(sqlite_server)
-
-
-@pytest.fixture(scope="module")
-def bucket(sqlite_server: RunningServer) -> str:
-    name = f"xgb-{uuid.uuid4().hex[:12]}"
-    sqlite_server.client("s3").create_bucket(Bucket=name)
-    return name
 
 
 def halves(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -50,14 +36,14 @@ def train(server: RunningServer, bucket: str, role: str, hyperparameters: dict, 
 
 
 def test_csv_binary_classification_reports_sagemaker_metrics(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     x_train, y_train, x_val, y_val = halves(*load_breast_cancer(return_X_y=True))
     hyperparameters = {"num_round": 20, "objective": "binary:logistic", "max_depth": 3, "eval_metric": "auc,error,accuracy"}
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         hyperparameters,
         train=ChannelData({"train.csv": csv_bytes(x_train, y_train)}, "text/csv"),
         validation=ChannelData({"validation.csv": csv_bytes(x_val, y_val)}, "text/csv"),
@@ -78,13 +64,13 @@ def test_csv_binary_classification_reports_sagemaker_metrics(
 
 
 def test_libsvm_is_the_default_content_type(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     x_train, y_train, x_val, y_val = halves(*load_diabetes(return_X_y=True))
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {"num_round": 30, "eta": 0.1, "max_depth": 3, "seed": 5, "subsample": 0.9},
         train=ChannelData({"train.libsvm": libsvm_bytes(x_train, y_train)}),
         validation=ChannelData({"validation.libsvm": libsvm_bytes(x_val, y_val)}),
@@ -111,14 +97,14 @@ def test_libsvm_is_the_default_content_type(
 
 
 def test_recordio_multiclass_serves_probabilities(
-    sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path
 ) -> None:
     features, labels = load_iris(return_X_y=True)
     x_train, y_train, x_val, y_val = halves(features.astype(np.float32), labels.astype(np.float32))
     description = train(
         sqlite_server,
-        bucket,
-        role,
+        algorithm_bucket,
+        algorithm_role,
         {"num_round": 10, "objective": "multi:softprob", "num_class": 3, "eval_metric": "merror,mlogloss"},
         train=ChannelData({"train.rec": recordio_bytes(x_train, y_train)}, "application/x-recordio-protobuf"),
         validation=ChannelData({"validation.rec": recordio_bytes(x_val, y_val)}, "application/x-recordio-protobuf"),
@@ -160,9 +146,11 @@ CSV_ROWS = b"1,0.5,2\n0,1.5,1\n1,0.2,3\n"
     ids=["wrong-width", "non-numeric", "no-train-channel", "unknown-content-type", "no-num-round", "label-range"],
 )
 def test_bad_input_fails_with_a_client_error(
-    sqlite_server: RunningServer, bucket: str, role: str, hyperparameters: dict, channels: dict, reason: str
+    sqlite_server: RunningServer,
+    algorithm_bucket: str,
+    algorithm_role: str,
+    hyperparameters: dict,
+    channels: dict,
+    reason: str,
 ) -> None:
-    description = train(sqlite_server, bucket, role, hyperparameters, **channels)
-    assert description["TrainingJobStatus"] == "Failed"
-    assert description["FailureReason"].startswith("ClientError:")
-    assert re.search(reason, description["FailureReason"]), description["FailureReason"]
+    assert_client_error(train(sqlite_server, algorithm_bucket, algorithm_role, hyperparameters, **channels), reason)

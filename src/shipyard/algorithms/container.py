@@ -65,6 +65,14 @@ class TrainingContext:
             name, channel.path, channel.content_type, default_label_size=default_label_size, allow_missing=allow_missing
         )
 
+    def read_checked(self, name: str, feature_dim: int, *, default_label_size: int = 1) -> Dataset:
+        """Read channel ``name`` (see :meth:`read`); an AlgorithmError unless every record has
+        ``feature_dim`` features and no feature or label is NaN or infinite."""
+        dataset = self.read(name, default_label_size=default_label_size)
+        dataset.check_width(name, feature_dim)
+        dataset.check_finite(name)
+        return dataset
+
     def log(self, message: str) -> None:
         """One line of the job's log."""
         print(message, flush=True)

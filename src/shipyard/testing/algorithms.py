@@ -3,9 +3,10 @@
 Data is written in SageMaker's formats (:func:`csv_bytes`, :func:`libsvm_bytes`,
 :func:`recordio_bytes`). On a running server, :func:`train_builtin` runs
 ``CreateTrainingJob`` with the algorithm's image and waits, and :func:`final_metrics` /
-:func:`download_model` read the outcome back. In-process, :func:`fit_in_process` runs an
-algorithm's ``fit`` on channels made with :func:`channel_at`, and :func:`logged_metrics`
-reads the metrics it logged.
+:func:`download_model` read the outcome back (:func:`assert_client_error`, that of a job
+which failed on its input). In-process, :func:`fit_in_process` runs an algorithm's ``fit``
+on channels made with :func:`channel_at` (:func:`training_context` is the context it
+gets), and :func:`logged_metrics` reads the metrics it logged.
 """
 
 from __future__ import annotations
@@ -127,6 +128,15 @@ def final_metrics(description: Mapping[str, Any]) -> dict[str, float]:
     return {item["MetricName"]: item["Value"] for item in description.get("FinalMetricDataList", [])}
 
 
+def assert_client_error(description: Mapping[str, Any], pattern: str) -> None:
+    """Assert that the job failed on the user's data or settings (``ClientError: ...``) for a
+    reason that ``pattern`` (a regular expression) finds."""
+    status, reason = description["TrainingJobStatus"], description.get("FailureReason", "")
+    assert status == "Failed", f"the job is {status}, not Failed"
+    assert reason.startswith("ClientError: "), reason
+    assert re.search(pattern, reason), reason
+
+
 def download_model(server: RunningServer, description: Mapping[str, Any], directory: Path) -> Path:
     """Unpack the job's ``model.tar.gz`` into ``directory``; the directory."""
     uri = description["ModelArtifacts"]["S3ModelArtifacts"]
@@ -148,6 +158,28 @@ def channel_at(root: Path, name: str, files: Mapping[str, bytes], content_type: 
     return Channel(name, directory, ContentType.parse(content_type))
 
 
+def training_context(
+    algorithm: Algorithm,
+    root: Path,
+    channels: Iterable[Channel],
+    hyperparameters: Mapping[str, Any],
+    *,
+    num_cpus: int = 1,
+) -> TrainingContext:
+    """The context the training container would give ``fit`` on one host, with the model at
+    ``root/model``."""
+    return TrainingContext(
+        algorithm=algorithm,
+        hyperparameters=algorithm.parse_hyperparameters({key: str(value) for key, value in hyperparameters.items()}),
+        channels={channel.name: channel for channel in channels},
+        model_dir=root / "model",
+        output_data_dir=root / "output",
+        host="algo-1",
+        hosts=["algo-1"],
+        num_cpus=num_cpus,
+    )
+
+
 def fit_in_process(
     algorithm: Algorithm,
     fit: Callable[[TrainingContext], None],
@@ -159,16 +191,7 @@ def fit_in_process(
 ) -> list[str]:
     """Run ``fit`` as the training container would, writing the model to ``root/model``;
     the lines it logged."""
-    context = TrainingContext(
-        algorithm=algorithm,
-        hyperparameters=algorithm.parse_hyperparameters({key: str(value) for key, value in hyperparameters.items()}),
-        channels={channel.name: channel for channel in channels},
-        model_dir=root / "model",
-        output_data_dir=root / "output",
-        host="algo-1",
-        hosts=["algo-1"],
-        num_cpus=num_cpus,
-    )
+    context = training_context(algorithm, root, channels, hyperparameters, num_cpus=num_cpus)
     (root / "model").mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
     context.log = lines.append  # type: ignore[method-assign]

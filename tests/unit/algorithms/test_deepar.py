@@ -17,8 +17,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shipyard.algorithms.container import Channel, TrainingContext
-from shipyard.algorithms.data import ContentType
 from shipyard.algorithms.deepar import ALGORITHM, serve
 from shipyard.algorithms.deepar.config import ModelConfig
 from shipyard.algorithms.deepar.forecaster import Forecaster
@@ -33,6 +31,7 @@ from shipyard.algorithms.errors import (
     UnsupportedAccept,
     UnsupportedContentType,
 )
+from shipyard.testing.algorithms import channel_at, fit_in_process, logged_metrics
 
 JSONLINES = "application/jsonlines"
 HORIZON = 7
@@ -88,10 +87,7 @@ class Job:
 
     def metric(self, name: str) -> float:
         """The last value a metric of the declaration picked from the log."""
-        regex = next(metric.regex for metric in ALGORITHM.metrics if metric.name == name)
-        values = [float(match.group(1)) for line in self.log if (match := re.search(regex, line))]
-        assert values, f"{name} was not logged"
-        return values[-1]
+        return logged_metrics(ALGORITHM, self.log)[name]
 
 
 def run_fit(
@@ -101,26 +97,8 @@ def run_fit(
     content_type: str = JSONLINES,
     file_name: str = "data.json",
 ) -> Job:
-    lines: list[str] = []
-    context_channels = {}
-    for name, body in channels.items():
-        directory = root / "data" / name
-        directory.mkdir(parents=True)
-        (directory / file_name).write_bytes(body)
-        context_channels[name] = Channel(name, directory, ContentType.parse(content_type))
-    ctx = TrainingContext(
-        algorithm=ALGORITHM,
-        hyperparameters=ALGORITHM.parse_hyperparameters(hyperparameters),
-        channels=context_channels,
-        model_dir=root / "model",
-        output_data_dir=root / "output" / "data",
-        host="algo-1",
-        hosts=["algo-1"],
-        num_cpus=1,
-    )
-    ctx.log = lines.append  # type: ignore[method-assign]
-    fit(ctx)
-    return Job(root / "model", lines)
+    found = [channel_at(root, name, {file_name: body}, content_type) for name, body in channels.items()]
+    return Job(root / "model", fit_in_process(ALGORITHM, fit, root, found, hyperparameters))
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +13,7 @@ import scipy.sparse as sp
 from sagemaker.amazon.common import write_spmatrix_to_sparse_tensor
 
 from shipyard.algorithms import recordio
-from shipyard.algorithms.container import Channel, TrainingContext
-from shipyard.algorithms.data import ContentType
+from shipyard.algorithms.container import Channel
 from shipyard.algorithms.errors import (
     AlgorithmError,
     BadRequest,
@@ -26,7 +24,13 @@ from shipyard.algorithms.factorization_machines import ALGORITHM, serve
 from shipyard.algorithms.factorization_machines.model import FactorizationMachine
 from shipyard.algorithms.factorization_machines.train import fit
 from shipyard.algorithms.factorization_machines.trainer import train
-from shipyard.testing.algorithms import csv_bytes, recordio_bytes
+from shipyard.testing.algorithms import (
+    channel_at,
+    csv_bytes,
+    fit_in_process,
+    logged_metrics,
+    recordio_bytes,
+)
 
 RECORDIO = "application/x-recordio-protobuf"
 USERS, ITEMS = 200, 150
@@ -64,10 +68,13 @@ def one_hot(user: np.ndarray, item: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, columns)), shape=(len(user), USERS + ITEMS))
 
 
+def raw_hyperparameters(predictor_type: str = "regressor", **raw: str) -> dict[str, str]:
+    """The job's hyperparameters: :data:`FAST` for the synthetic ratings, and ``raw``."""
+    return {"feature_dim": str(USERS + ITEMS), "predictor_type": predictor_type, **FAST, **raw}
+
+
 def hyperparameters(predictor_type: str = "regressor", **raw: str) -> dict:
-    return ALGORITHM.parse_hyperparameters(
-        {"feature_dim": str(USERS + ITEMS), "predictor_type": predictor_type, **FAST, **raw}
-    )
+    return ALGORITHM.parse_hyperparameters(raw_hyperparameters(predictor_type, **raw))
 
 
 FEATURES, VALUES = ratings()
@@ -194,42 +201,18 @@ def test_invalid_hyperparameters_are_named(raw: dict[str, str], named: str) -> N
 # -- training in a job's tree ---------------------------------------------------------------
 
 
-def write_channel(root: Path, name: str, body: bytes, content_type: str = RECORDIO) -> Channel:
-    directory = root / "data" / name
-    directory.mkdir(parents=True)
-    (directory / "part-0").write_bytes(body)
-    return Channel(name, directory, ContentType.parse(content_type))
-
-
 def run_fit(root: Path, channels: list[Channel], predictor_type: str = "regressor", **raw: str) -> dict[str, float]:
     """Run ``fit`` in-process as the container would; the metrics it logged (last value of each)."""
-    ctx = TrainingContext(
-        algorithm=ALGORITHM,
-        hyperparameters=hyperparameters(predictor_type, **raw),
-        channels={channel.name: channel for channel in channels},
-        model_dir=root / "model",
-        output_data_dir=root / "output",
-        host="algo-1",
-        hosts=["algo-1"],
-        num_cpus=1,
-    )
-    lines: list[str] = []
-    ctx.log = lines.append  # type: ignore[method-assign]
-    fit(ctx)
-    found = {}
-    for line in lines:
-        for metric in ALGORITHM.metrics:
-            if match := re.search(metric.regex, line):
-                found[metric.name] = float(match.group(1))
-    return found
+    lines = fit_in_process(ALGORITHM, fit, root, channels, raw_hyperparameters(predictor_type, **raw))
+    return logged_metrics(ALGORITHM, lines)
 
 
 @pytest.fixture(scope="module")
 def regressor(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, float]]:
     root = tmp_path_factory.mktemp("fm")
     channels = [
-        write_channel(root, "train", recordio_bytes(FEATURES[:SPLIT], VALUES[:SPLIT])),
-        write_channel(root, "test", recordio_bytes(FEATURES[SPLIT:], VALUES[SPLIT:])),
+        channel_at(root, "train", {"part-0": recordio_bytes(FEATURES[:SPLIT], VALUES[:SPLIT])}, RECORDIO),
+        channel_at(root, "test", {"part-0": recordio_bytes(FEATURES[SPLIT:], VALUES[SPLIT:])}, RECORDIO),
     ]
     return root / "model", run_fit(root, channels)
 
@@ -245,8 +228,8 @@ def test_fit_logs_test_rmse(regressor: tuple[Path, dict[str, float]]) -> None:
 def test_binary_fit_logs_accuracy_cross_entropy_and_f1(tmp_path: Path) -> None:
     labels = (VALUES > 3.0).astype(np.float32)
     channels = [
-        write_channel(tmp_path, "train", recordio_bytes(FEATURES[:SPLIT], labels[:SPLIT])),
-        write_channel(tmp_path, "test", recordio_bytes(FEATURES[SPLIT:], labels[SPLIT:])),
+        channel_at(tmp_path, "train", {"part-0": recordio_bytes(FEATURES[:SPLIT], labels[:SPLIT])}, RECORDIO),
+        channel_at(tmp_path, "test", {"part-0": recordio_bytes(FEATURES[SPLIT:], labels[SPLIT:])}, RECORDIO),
     ]
     metrics = run_fit(tmp_path, channels, "binary_classifier", **GENTLE)
     assert set(metrics) == {
@@ -263,7 +246,7 @@ def test_binary_fit_logs_accuracy_cross_entropy_and_f1(tmp_path: Path) -> None:
 def test_training_data_written_by_the_sagemaker_sdk(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     write_spmatrix_to_sparse_tensor(buffer, FEATURES[:2000], VALUES[:2000].astype(np.float32))
-    metrics = run_fit(tmp_path, [write_channel(tmp_path, "train", buffer.getvalue())], epochs="2")
+    metrics = run_fit(tmp_path, [channel_at(tmp_path, "train", {"part-0": buffer.getvalue()}, RECORDIO)], epochs="2")
     ours = train(FEATURES[:2000], VALUES[:2000].astype(np.float32), hyperparameters(epochs="2"))
     np.testing.assert_allclose(FactorizationMachine.load(tmp_path / "model").factors, ours.factors, rtol=1e-5)
     assert set(metrics) == {"train:rmse"}
@@ -271,7 +254,8 @@ def test_training_data_written_by_the_sagemaker_sdk(tmp_path: Path) -> None:
 
 def test_dense_recordio_trains_too(tmp_path: Path) -> None:
     dense = FEATURES[:2000].toarray()
-    metrics = run_fit(tmp_path, [write_channel(tmp_path, "train", recordio_bytes(dense, VALUES[:2000]))], epochs="2")
+    channels = [channel_at(tmp_path, "train", {"part-0": recordio_bytes(dense, VALUES[:2000])}, RECORDIO)]
+    metrics = run_fit(tmp_path, channels, epochs="2")
     assert set(metrics) == {"train:rmse"}
 
 
@@ -286,8 +270,9 @@ def test_dense_recordio_trains_too(tmp_path: Path) -> None:
     ids=["wrong-feature-dim", "unlabelled", "binary-labels", "garbage"],
 )
 def test_bad_training_data_is_a_client_error(tmp_path: Path, body: bytes, predictor_type: str, message: str) -> None:
+    channels = [channel_at(tmp_path, "train", {"part-0": body}, RECORDIO)]
     with pytest.raises(AlgorithmError, match=message):
-        run_fit(tmp_path, [write_channel(tmp_path, "train", body)], predictor_type)
+        run_fit(tmp_path, channels, predictor_type)
 
 
 # -- inference ----------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +13,6 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_iris, load_wine, make_blobs
 
 from shipyard.algorithms import recordio
-from shipyard.algorithms.container import Channel, TrainingContext
-from shipyard.algorithms.data import ContentType
 from shipyard.algorithms.errors import (
     AlgorithmError,
     BadRequest,
@@ -24,7 +21,13 @@ from shipyard.algorithms.errors import (
 )
 from shipyard.algorithms.kmeans import ALGORITHM, model, serve
 from shipyard.algorithms.kmeans.train import fit, parse_eval_metrics
-from shipyard.testing.algorithms import csv_bytes, recordio_bytes
+from shipyard.testing.algorithms import (
+    channel_at,
+    csv_bytes,
+    fit_in_process,
+    logged_metrics,
+    recordio_bytes,
+)
 
 
 def blobs() -> np.ndarray:
@@ -153,42 +156,8 @@ def test_unknown_eval_metric_is_named() -> None:
 # -- training in a job's tree ---------------------------------------------------------------
 
 
-def write_channel(root: Path, name: str, body: bytes, content_type: str) -> Channel:
-    directory = root / "data" / name
-    directory.mkdir(parents=True)
-    (directory / "part-0").write_bytes(body)
-    return Channel(name, directory, ContentType.parse(content_type))
-
-
-def train(root: Path, channels: list[Channel], **hyperparameters: str) -> list[str]:
-    """Run ``fit`` in-process as the container would; the lines it logged."""
-    raw = {"k": "3", "feature_dim": "4", **hyperparameters}
-    ctx = TrainingContext(
-        algorithm=ALGORITHM,
-        hyperparameters=ALGORITHM.parse_hyperparameters(raw),
-        channels={channel.name: channel for channel in channels},
-        model_dir=root / "model",
-        output_data_dir=root / "output",
-        host="algo-1",
-        hosts=["algo-1"],
-        num_cpus=1,
-    )
-    lines: list[str] = []
-    ctx.log = lines.append  # type: ignore[method-assign]
-    fit(ctx)
-    return lines
-
-
-def logged_metrics(lines: list[str]) -> dict[str, float]:
-    found = {}
-    for metric in ALGORITHM.metrics:
-        for line in lines:
-            if match := re.search(metric.regex, line):
-                found[metric.name] = float(match.group(1))
-    return found
-
-
 IRIS = load_iris().data.astype(np.float32)
+HYPERPARAMETERS = {"k": 3, "feature_dim": 4}
 
 
 @pytest.fixture(scope="module")
@@ -196,17 +165,18 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """A model trained in-process on iris CSV (features only), with a CSV test channel."""
     root = tmp_path_factory.mktemp("kmeans")
     channels = [
-        write_channel(root, "train", csv_bytes(IRIS[::2]), "text/csv"),
-        write_channel(root, "test", csv_bytes(IRIS[1::2]), "text/csv"),
+        channel_at(root, "train", {"part-0": csv_bytes(IRIS[::2])}, "text/csv"),
+        channel_at(root, "test", {"part-0": csv_bytes(IRIS[1::2])}, "text/csv"),
     ]
-    return root / "model", train(root, channels, eval_metrics='["msd", "ssd"]', epochs="2")
+    hyperparameters = {**HYPERPARAMETERS, "eval_metrics": '["msd", "ssd"]', "epochs": 2}
+    return root / "model", fit_in_process(ALGORITHM, fit, root, channels, hyperparameters)
 
 
 def test_fit_logs_test_msd_and_ssd(trained: tuple[Path, list[str]]) -> None:
     model_dir, lines = trained
     centers = model.load(model_dir)
     distances = model.assign(IRIS[1::2], centers).squared_distances
-    metrics = logged_metrics(lines)
+    metrics = logged_metrics(ALGORITHM, lines)
     assert metrics["test:msd"] == pytest.approx(distances.mean(), rel=1e-6)
     assert metrics["test:ssd"] == pytest.approx(distances.sum(), rel=1e-6)
     assert "#progress_metric: host=algo-1, completed 100 % of epochs" in lines
@@ -214,10 +184,11 @@ def test_fit_logs_test_msd_and_ssd(trained: tuple[Path, list[str]]) -> None:
 
 def test_recordio_training_data_with_one_eval_metric(tmp_path: Path) -> None:
     channels = [
-        write_channel(tmp_path, "train", recordio_bytes(IRIS), "application/x-recordio-protobuf"),
-        write_channel(tmp_path, "test", recordio_bytes(IRIS[:30]), "application/x-recordio-protobuf"),
+        channel_at(tmp_path, "train", {"part-0": recordio_bytes(IRIS)}, "application/x-recordio-protobuf"),
+        channel_at(tmp_path, "test", {"part-0": recordio_bytes(IRIS[:30])}, "application/x-recordio-protobuf"),
     ]
-    metrics = logged_metrics(train(tmp_path, channels, eval_metrics="ssd"))
+    lines = fit_in_process(ALGORITHM, fit, tmp_path, channels, {**HYPERPARAMETERS, "eval_metrics": "ssd"})
+    metrics = logged_metrics(ALGORITHM, lines)
     assert set(metrics) == {"test:ssd"}
     assert metrics["test:ssd"] == pytest.approx(inertia(IRIS[:30], model.load(tmp_path / "model")), rel=1e-6)
 
@@ -233,8 +204,9 @@ def test_recordio_training_data_with_one_eval_metric(tmp_path: Path) -> None:
     ids=["wrong-width", "wrong-width-labelled", "non-numeric", "nan"],
 )
 def test_bad_training_data_is_a_client_error(tmp_path: Path, body: bytes, content_type: str, message: str) -> None:
+    channels = [channel_at(tmp_path, "train", {"part-0": body}, content_type)]
     with pytest.raises(AlgorithmError, match=message):
-        train(tmp_path, [write_channel(tmp_path, "train", body, content_type)])
+        fit_in_process(ALGORITHM, fit, tmp_path, channels, HYPERPARAMETERS)
 
 
 # -- inference ----------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +13,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
 from shipyard.algorithms import recordio
-from shipyard.algorithms.container import Channel, TrainingContext
-from shipyard.algorithms.data import ContentType
 from shipyard.algorithms.errors import (
     AlgorithmError,
     BadRequest,
@@ -24,7 +21,13 @@ from shipyard.algorithms.errors import (
 )
 from shipyard.algorithms.knn import ALGORITHM, index, model, serve
 from shipyard.algorithms.knn.train import fit
-from shipyard.testing.algorithms import csv_bytes, recordio_bytes
+from shipyard.testing.algorithms import (
+    channel_at,
+    csv_bytes,
+    fit_in_process,
+    logged_metrics,
+    recordio_bytes,
+)
 
 DATASETS = {"iris": load_iris(), "wine": load_wine(), "breast_cancer": load_breast_cancer()}
 
@@ -232,42 +235,8 @@ def test_invalid_hyperparameters_are_named(raw: dict[str, str], named: str) -> N
 # -- training in a job's tree ---------------------------------------------------------------
 
 
-def write_channel(root: Path, name: str, body: bytes, content_type: str) -> Channel:
-    directory = root / "data" / name
-    directory.mkdir(parents=True)
-    (directory / "part-0").write_bytes(body)
-    return Channel(name, directory, ContentType.parse(content_type))
-
-
-def train(root: Path, channels: list[Channel], **hyperparameters: str) -> list[str]:
-    """Run ``fit`` in-process as the container would; the lines it logged."""
-    raw = {"feature_dim": "4", "k": "5", "predictor_type": "classifier", "sample_size": "1000", **hyperparameters}
-    ctx = TrainingContext(
-        algorithm=ALGORITHM,
-        hyperparameters=ALGORITHM.parse_hyperparameters(raw),
-        channels={channel.name: channel for channel in channels},
-        model_dir=root / "model",
-        output_data_dir=root / "output",
-        host="algo-1",
-        hosts=["algo-1"],
-        num_cpus=1,
-    )
-    lines: list[str] = []
-    ctx.log = lines.append  # type: ignore[method-assign]
-    fit(ctx)
-    return lines
-
-
-def logged_metrics(lines: list[str]) -> dict[str, float]:
-    found = {}
-    for metric in ALGORITHM.metrics:
-        for line in lines:
-            if match := re.search(metric.regex, line):
-                found[metric.name] = float(match.group(1))
-    return found
-
-
 IRIS_TRAIN, IRIS_TEST, IRIS_TRAIN_LABELS, IRIS_TEST_LABELS = split("iris")
+HYPERPARAMETERS = {"feature_dim": 4, "k": 5, "predictor_type": "classifier", "sample_size": 1000}
 
 
 @pytest.fixture(scope="module")
@@ -275,26 +244,27 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """A classifier trained in-process on labelled iris CSV, with a labelled CSV test channel."""
     root = tmp_path_factory.mktemp("knn")
     channels = [
-        write_channel(root, "train", csv_bytes(IRIS_TRAIN, IRIS_TRAIN_LABELS), "text/csv"),
-        write_channel(root, "test", csv_bytes(IRIS_TEST, IRIS_TEST_LABELS), "text/csv"),
+        channel_at(root, "train", {"part-0": csv_bytes(IRIS_TRAIN, IRIS_TRAIN_LABELS)}, "text/csv"),
+        channel_at(root, "test", {"part-0": csv_bytes(IRIS_TEST, IRIS_TEST_LABELS)}, "text/csv"),
     ]
-    return root / "model", train(root, channels, k="3")
+    return root / "model", fit_in_process(ALGORITHM, fit, root, channels, {**HYPERPARAMETERS, "k": 3})
 
 
 def test_fit_logs_test_accuracy(trained: tuple[Path, list[str]]) -> None:
     reference = KNeighborsClassifier(3).fit(IRIS_TRAIN, IRIS_TRAIN_LABELS).score(IRIS_TEST, IRIS_TEST_LABELS)
-    assert logged_metrics(trained[1]) == {"test:accuracy": pytest.approx(reference)}
+    assert logged_metrics(ALGORITHM, trained[1]) == {"test:accuracy": pytest.approx(reference)}
 
 
 def test_regressor_logs_test_mse_from_recordio(tmp_path: Path) -> None:
     targets = IRIS_TRAIN[:, 0] * 2
+    train = {"part-0": recordio_bytes(IRIS_TRAIN[:, 1:], targets)}
+    test = {"part-0": recordio_bytes(IRIS_TEST[:, 1:], IRIS_TEST[:, 0] * 2)}
     channels = [
-        write_channel(tmp_path, "train", recordio_bytes(IRIS_TRAIN[:, 1:], targets), "application/x-recordio-protobuf"),
-        write_channel(
-            tmp_path, "test", recordio_bytes(IRIS_TEST[:, 1:], IRIS_TEST[:, 0] * 2), "application/x-recordio-protobuf"
-        ),
+        channel_at(tmp_path, "train", train, "application/x-recordio-protobuf"),
+        channel_at(tmp_path, "test", test, "application/x-recordio-protobuf"),
     ]
-    metrics = logged_metrics(train(tmp_path, channels, feature_dim="3", predictor_type="regressor"))
+    hyperparameters = {**HYPERPARAMETERS, "feature_dim": 3, "predictor_type": "regressor"}
+    metrics = logged_metrics(ALGORITHM, fit_in_process(ALGORITHM, fit, tmp_path, channels, hyperparameters))
     predicted = KNeighborsRegressor(5).fit(IRIS_TRAIN[:, 1:], targets).predict(IRIS_TEST[:, 1:])
     assert metrics == {"test:mse": pytest.approx(np.mean((predicted - IRIS_TEST[:, 0] * 2) ** 2), rel=1e-5)}
 
@@ -315,8 +285,9 @@ def test_regressor_logs_test_mse_from_recordio(tmp_path: Path) -> None:
     ids=["wrong-width", "csv-without-labels", "recordio-without-labels", "non-numeric", "nan-label"],
 )
 def test_bad_training_data_is_a_client_error(tmp_path: Path, body: bytes, content_type: str, message: str) -> None:
+    channels = [channel_at(tmp_path, "train", {"part-0": body}, content_type)]
     with pytest.raises(AlgorithmError, match=message):
-        train(tmp_path, [write_channel(tmp_path, "train", body, content_type)])
+        fit_in_process(ALGORITHM, fit, tmp_path, channels, HYPERPARAMETERS)
 
 
 # -- inference ----------------------------------------------------------------------------

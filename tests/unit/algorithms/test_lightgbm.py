@@ -12,7 +12,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.metrics import accuracy_score, mean_absolute_error
 
-from shipyard.algorithms.container import Channel, TrainingContext
+from shipyard.algorithms.container import Channel
 from shipyard.algorithms.data import ContentType, read_channel
 from shipyard.algorithms.errors import (
     AlgorithmError,
@@ -23,7 +23,12 @@ from shipyard.algorithms.errors import (
 from shipyard.algorithms.lightgbm import ALGORITHM, serve
 from shipyard.algorithms.lightgbm.inputs import read_inputs
 from shipyard.algorithms.lightgbm.train import MODEL_FILE, fit, task_of
-from shipyard.testing.algorithms import csv_bytes
+from shipyard.testing.algorithms import (
+    channel_at,
+    csv_bytes,
+    fit_in_process,
+    training_context,
+)
 
 CSV = "text/csv"
 QUIET = {"num_threads": "1", "verbosity": "-1"}
@@ -40,35 +45,12 @@ DEFAULTS = {
 def jumpstart_channel(root: Path, train: bytes, validation: bytes | None = None, categorical: str | None = None) -> Channel:
     """JumpStart's training channel as the train channel: train/data.csv, validation/data.csv,
     categorical_index.json."""
-    directory = root / "data" / "train"
-    (directory / "train").mkdir(parents=True)
-    (directory / "train" / "data.csv").write_bytes(train)
+    files = {"train/data.csv": train}
     if validation is not None:
-        (directory / "validation").mkdir()
-        (directory / "validation" / "data.csv").write_bytes(validation)
+        files["validation/data.csv"] = validation
     if categorical is not None:
-        (directory / "categorical_index.json").write_text(categorical)
-    return Channel("train", directory, ContentType.parse(CSV))
-
-
-def channel(root: Path, name: str, body: bytes) -> Channel:
-    directory = root / "data" / name
-    directory.mkdir(parents=True)
-    (directory / "data.csv").write_bytes(body)
-    return Channel(name, directory, ContentType.parse(CSV))
-
-
-def context(root: Path, channels: list[Channel], **hyperparameters: str) -> TrainingContext:
-    return TrainingContext(
-        algorithm=ALGORITHM,
-        hyperparameters=ALGORITHM.parse_hyperparameters({**QUIET, **hyperparameters}),
-        channels={item.name: item for item in channels},
-        model_dir=root / "model",
-        output_data_dir=root / "output",
-        host="algo-1",
-        hosts=["algo-1"],
-        num_cpus=1,
-    )
+        files["categorical_index.json"] = categorical.encode()
+    return channel_at(root, "train", files, CSV)
 
 
 def rows(directory: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -96,8 +78,8 @@ def logged(lines: list[str], metric: str) -> list[float]:
     return [float(match.group(1)) for line in lines if (match := re.search(definition.regex, line))]
 
 
-def round_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if re.match(r"\[\d+\]\t", line)]
+def round_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if re.match(r"\[\d+\]\t", line)]
 
 
 def split(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -109,13 +91,11 @@ def split(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, ...]:
 # -- quality: the same model as lightgbm.train ---------------------------------------------
 
 
-def test_binary_classifier_from_jumpstart_layout_is_identical_to_lightgbm_train(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_binary_classifier_from_jumpstart_layout_is_identical_to_lightgbm_train(tmp_path: Path) -> None:
     x_train, y_train, x_val, y_val = split(*load_breast_cancer(return_X_y=True))
     training = jumpstart_channel(tmp_path, csv_bytes(x_train, y_train), csv_bytes(x_val, y_val))
-    fit(context(tmp_path, [training], num_boost_round="60", metric="auc"))
-    lines = round_lines(capsys.readouterr().out)
+    hyperparameters = {**QUIET, "num_boost_round": "60", "metric": "auc"}
+    lines = round_lines(fit_in_process(ALGORITHM, fit, tmp_path, [training], hyperparameters))
 
     booster, history = reference({"objective": "binary", "metric": "auc", "is_unbalance": False,
                                   "scale_pos_weight": 1.0}, training.path / "train", training.path / "validation", 60)
@@ -132,14 +112,12 @@ def test_binary_classifier_from_jumpstart_layout_is_identical_to_lightgbm_train(
     assert accuracy_score(y_val, probabilities.argmax(axis=1)) > 0.9
 
 
-def test_regressor_from_train_and_validation_channels_is_identical(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_regressor_from_train_and_validation_channels_is_identical(tmp_path: Path) -> None:
     x_train, y_train, x_val, y_val = split(*load_diabetes(return_X_y=True))
-    train = channel(tmp_path, "train", csv_bytes(x_train, y_train))
-    validation = channel(tmp_path, "validation", csv_bytes(x_val, y_val))
-    fit(context(tmp_path, [train, validation], metric="l1", learning_rate="0.05", num_leaves="8", lambda_l2="1"))
-    lines = round_lines(capsys.readouterr().out)
+    train = channel_at(tmp_path, "train", {"data.csv": csv_bytes(x_train, y_train)}, CSV)
+    validation = channel_at(tmp_path, "validation", {"data.csv": csv_bytes(x_val, y_val)}, CSV)
+    hyperparameters = {**QUIET, "metric": "l1", "learning_rate": "0.05", "num_leaves": "8", "lambda_l2": "1"}
+    lines = round_lines(fit_in_process(ALGORITHM, fit, tmp_path, [train, validation], hyperparameters))
 
     booster, history = reference({"objective": "regression", "metric": "l1", "learning_rate": 0.05, "num_leaves": 8,
                                   "lambda_l2": 1.0}, train.path, validation.path)
@@ -153,7 +131,7 @@ def test_regressor_from_train_and_validation_channels_is_identical(
 def test_multiclass_labels_are_detected_and_served_with_verbose_labels(tmp_path: Path) -> None:
     x_train, y_train, x_val, y_val = split(*load_iris(return_X_y=True))
     training = jumpstart_channel(tmp_path, csv_bytes(x_train, y_train), csv_bytes(x_val, y_val))
-    fit(context(tmp_path, [training], num_boost_round="30", min_data_in_leaf="5"))
+    fit_in_process(ALGORITHM, fit, tmp_path, [training], {**QUIET, "num_boost_round": "30", "min_data_in_leaf": "5"})
 
     booster, _ = reference({"objective": "multiclass", "num_class": 3, "metric": "multi_logloss",
                             "min_data_in_leaf": 5}, training.path / "train", training.path / "validation", 30)
@@ -165,20 +143,20 @@ def test_multiclass_labels_are_detected_and_served_with_verbose_labels(tmp_path:
     assert accuracy_score(y_val, answer["predicted_label"]) > 0.9
 
 
-def test_without_validation_data_20_percent_is_held_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_validation_data_20_percent_is_held_out(tmp_path: Path) -> None:
     features, labels = load_breast_cancer(return_X_y=True)
     training = jumpstart_channel(tmp_path, csv_bytes(features, labels))
-    inputs = read_inputs(context(tmp_path, [training], seed="3"))
+    inputs = read_inputs(training_context(ALGORITHM, tmp_path, [training], {**QUIET, "seed": "3"}))
     assert (inputs.train.rows, inputs.validation.rows) == (455, 114)
     together = np.vstack([inputs.train.features, inputs.validation.features])
     assert np.array_equal(np.unique(together, axis=0), np.unique(rows(training.path / "train")[0], axis=0))
-    again = read_inputs(context(tmp_path, [training], seed="3"))
-    other = read_inputs(context(tmp_path, [training], seed="4"))
+    again = read_inputs(training_context(ALGORITHM, tmp_path, [training], {**QUIET, "seed": "3"}))
+    other = read_inputs(training_context(ALGORITHM, tmp_path, [training], {**QUIET, "seed": "4"}))
     assert np.array_equal(again.validation.labels, inputs.validation.labels)
     assert not np.array_equal(other.validation.features, inputs.validation.features)
 
-    fit(context(tmp_path, [training], num_boost_round="5", seed="3"))
-    assert len(logged(round_lines(capsys.readouterr().out), "validation:binary_logloss")) == 5
+    lines = fit_in_process(ALGORITHM, fit, tmp_path, [training], {**QUIET, "num_boost_round": "5", "seed": "3"})
+    assert len(logged(round_lines(lines), "validation:binary_logloss")) == 5
 
 
 def test_categorical_index_makes_categorical_splits(tmp_path: Path) -> None:
@@ -189,7 +167,7 @@ def test_categorical_index_makes_categorical_splits(tmp_path: Path) -> None:
     # Column 1 of the CSV (the first feature) holds the codes.
     body = csv_bytes(np.column_stack([codes, noise]), labels)
     training = jumpstart_channel(tmp_path, body, body, categorical='{"cat_index_list": [1]}')
-    fit(context(tmp_path, [training], num_boost_round="5"))
+    fit_in_process(ALGORITHM, fit, tmp_path, [training], {**QUIET, "num_boost_round": "5"})
 
     model = lightgbm.Booster(model_file=str(tmp_path / "model" / MODEL_FILE)).dump_model()
     decisions = {node["decision_type"] for tree in model["tree_info"] for node in _splits(tree["tree_structure"])
@@ -218,8 +196,8 @@ def test_task_detection() -> None:
 
 def test_goss_boosting_samples_rows_without_bagging(tmp_path: Path) -> None:
     features, labels = load_breast_cancer(return_X_y=True)
-    fit(context(tmp_path, [channel(tmp_path, "train", csv_bytes(features, labels))], num_boost_round="5",
-                boosting="goss"))
+    train = channel_at(tmp_path, "train", {"data.csv": csv_bytes(features, labels)}, CSV)
+    fit_in_process(ALGORITHM, fit, tmp_path, [train], {**QUIET, "num_boost_round": "5", "boosting": "goss"})
     params = lightgbm.Booster(model_file=str(tmp_path / "model" / MODEL_FILE)).params
     assert params["data_sample_strategy"] == "goss" and params["bagging_freq"] == 0
 
@@ -234,7 +212,7 @@ def test_goss_boosting_samples_rows_without_bagging(tmp_path: Path) -> None:
 def test_bad_categorical_index(tmp_path: Path, index: str) -> None:
     training = jumpstart_channel(tmp_path, b"0,1,2\n1,2,3\n0,1,2\n1,2,3\n0,1,1\n", categorical=index)
     with pytest.raises(AlgorithmError, match="categorical_index.json"):
-        fit(context(tmp_path, [training]))
+        fit_in_process(ALGORITHM, fit, tmp_path, [training], QUIET)
 
 
 @pytest.mark.parametrize(
@@ -253,9 +231,12 @@ def test_bad_categorical_index(tmp_path: Path, index: str) -> None:
 def test_bad_data_and_settings_are_client_errors(
     tmp_path: Path, train: bytes, validation: bytes, hyperparameters: dict[str, str], reason: str
 ) -> None:
-    channels = [channel(tmp_path, "train", train), channel(tmp_path, "validation", validation)]
+    channels = [
+        channel_at(tmp_path, "train", {"data.csv": train}, CSV),
+        channel_at(tmp_path, "validation", {"data.csv": validation}, CSV),
+    ]
     with pytest.raises(AlgorithmError, match=reason):
-        fit(context(tmp_path, channels, **hyperparameters))
+        fit_in_process(ALGORITHM, fit, tmp_path, channels, {**QUIET, **hyperparameters})
 
 
 @pytest.mark.parametrize(
@@ -280,7 +261,8 @@ def test_invalid_hyperparameters(raw: dict[str, str], reason: str) -> None:
 def regressor(tmp_path_factory: pytest.TempPathFactory) -> tuple[serve.LightGBMPredictor, np.ndarray]:
     root = tmp_path_factory.mktemp("regressor")
     features, labels = load_diabetes(return_X_y=True)
-    fit(context(root, [channel(root, "train", csv_bytes(features, labels))], num_boost_round="5"))
+    train = channel_at(root, "train", {"data.csv": csv_bytes(features, labels)}, CSV)
+    fit_in_process(ALGORITHM, fit, root, [train], {**QUIET, "num_boost_round": "5"})
     return serve.load(root / "model"), features[:3]
 
 

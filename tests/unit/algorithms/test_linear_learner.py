@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from shipyard.algorithms import recordio
-from shipyard.algorithms.container import Channel, TrainingContext
-from shipyard.algorithms.data import ContentType
+from shipyard.algorithms.container import Channel
 from shipyard.algorithms.errors import (
     AlgorithmError,
     BadRequest,
@@ -39,7 +37,13 @@ from shipyard.algorithms.linear_learner.metrics import (
 from shipyard.algorithms.linear_learner.model import LinearModel
 from shipyard.algorithms.linear_learner.train import checked_hyperparameters, fit
 from shipyard.algorithms.linear_learner.trainer import train
-from shipyard.testing.algorithms import csv_bytes, recordio_bytes
+from shipyard.testing.algorithms import (
+    channel_at,
+    csv_bytes,
+    fit_in_process,
+    logged_metrics,
+    recordio_bytes,
+)
 
 RECORDIO = "application/x-recordio-protobuf"
 #: Small mini-batches and enough epochs for datasets of a few hundred rows.
@@ -259,34 +263,10 @@ def test_inconsistent_hyperparameters_are_named(raw: dict[str, str], named: str)
 # -- training in a job's tree ---------------------------------------------------------------
 
 
-def write_channel(root: Path, name: str, body: bytes, content_type: str) -> Channel:
-    directory = root / "data" / name
-    directory.mkdir(parents=True)
-    (directory / "part-0").write_bytes(body)
-    return Channel(name, directory, ContentType.parse(content_type))
-
-
 def run_fit(root: Path, channels: list[Channel], **raw: str) -> dict[str, float]:
     """Run ``fit`` in-process as the container would; the metrics it logged (last value of each)."""
-    ctx = TrainingContext(
-        algorithm=ALGORITHM,
-        hyperparameters=ALGORITHM.parse_hyperparameters({**SMALL_DATA, **raw}),
-        channels={channel.name: channel for channel in channels},
-        model_dir=root / "model",
-        output_data_dir=root / "output",
-        host="algo-1",
-        hosts=["algo-1"],
-        num_cpus=1,
-    )
-    lines: list[str] = []
-    ctx.log = lines.append  # type: ignore[method-assign]
-    fit(ctx)
-    found = {}
-    for line in lines:
-        for metric in ALGORITHM.metrics:
-            if match := re.search(metric.regex, line):
-                found[metric.name] = float(match.group(1))
-    return found
+    lines = fit_in_process(ALGORITHM, fit, root, channels, {**SMALL_DATA, **raw})
+    return logged_metrics(ALGORITHM, lines)
 
 
 CANCER_FEATURES, CANCER_LABELS = load_breast_cancer(return_X_y=True)
@@ -299,9 +279,9 @@ def binary_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
     """Breast cancer from CSV: train on even rows, validate on rows 1 mod 4, test on rows 3 mod 4."""
     root = tmp_path_factory.mktemp("binary")
     channels = [
-        write_channel(root, "train", csv_bytes(CANCER_FEATURES[::2], CANCER_LABELS[::2]), "text/csv"),
-        write_channel(root, "validation", csv_bytes(CANCER_FEATURES[1::4], CANCER_LABELS[1::4]), "text/csv"),
-        write_channel(root, "test", csv_bytes(CANCER_FEATURES[3::4], CANCER_LABELS[3::4]), "text/csv"),
+        channel_at(root, "train", {"part-0": csv_bytes(CANCER_FEATURES[::2], CANCER_LABELS[::2])}, "text/csv"),
+        channel_at(root, "validation", {"part-0": csv_bytes(CANCER_FEATURES[1::4], CANCER_LABELS[1::4])}, "text/csv"),
+        channel_at(root, "test", {"part-0": csv_bytes(CANCER_FEATURES[3::4], CANCER_LABELS[3::4])}, "text/csv"),
     ]
     return root / "model", run_fit(root, channels, predictor_type="binary_classifier")
 
@@ -324,8 +304,8 @@ def test_binary_fit_logs_sagemakers_metrics(binary_model: tuple[Path, dict[str, 
 def test_recordio_regression_logs_rmse(tmp_path: Path, sparse: bool) -> None:
     features = sp.csr_matrix(DIABETES_FEATURES) if sparse else DIABETES_FEATURES
     channels = [
-        write_channel(tmp_path, "train", recordio_bytes(features[:350], DIABETES_LABELS[:350]), RECORDIO),
-        write_channel(tmp_path, "test", recordio_bytes(features[350:], DIABETES_LABELS[350:]), RECORDIO),
+        channel_at(tmp_path, "train", {"part-0": recordio_bytes(features[:350], DIABETES_LABELS[:350])}, RECORDIO),
+        channel_at(tmp_path, "test", {"part-0": recordio_bytes(features[350:], DIABETES_LABELS[350:])}, RECORDIO),
     ]
     metrics = run_fit(tmp_path, channels, predictor_type="regressor", feature_dim="10")
     assert {"test:rmse", "test:mse", "test:absolute_loss", "test:objective_loss", "train:objective_loss"} == set(metrics)
@@ -336,8 +316,8 @@ def test_recordio_regression_logs_rmse(tmp_path: Path, sparse: bool) -> None:
 
 def test_multiclass_fit_logs_sagemakers_metrics(tmp_path: Path) -> None:
     channels = [
-        write_channel(tmp_path, "train", recordio_bytes(IRIS_FEATURES[::2], IRIS_LABELS[::2]), RECORDIO),
-        write_channel(tmp_path, "test", recordio_bytes(IRIS_FEATURES[1::2], IRIS_LABELS[1::2]), RECORDIO),
+        channel_at(tmp_path, "train", {"part-0": recordio_bytes(IRIS_FEATURES[::2], IRIS_LABELS[::2])}, RECORDIO),
+        channel_at(tmp_path, "test", {"part-0": recordio_bytes(IRIS_FEATURES[1::2], IRIS_LABELS[1::2])}, RECORDIO),
     ]
     metrics = run_fit(tmp_path, channels, predictor_type="multiclass_classifier", num_classes="3", accuracy_top_k="2")
     names = ("multiclass_accuracy", "multiclass_top_k_accuracy", "macro_f_beta", "macro_precision", "macro_recall", "dcg")
@@ -371,9 +351,10 @@ def test_multiclass_fit_logs_sagemakers_metrics(tmp_path: Path) -> None:
     ids=["binary-labels", "wrong-width", "class-out-of-range", "non-numeric", "unlabelled", "validation-width"],
 )
 def test_bad_training_data_is_a_client_error(tmp_path: Path, channel: tuple, raw: dict, message: str) -> None:
-    channels = [write_channel(tmp_path, *channel)]
-    if channel[0] != "train":
-        channels.append(write_channel(tmp_path, "train", csv_bytes(IRIS_FEATURES, IRIS_LABELS), "text/csv"))
+    name, body, content_type = channel
+    channels = [channel_at(tmp_path, name, {"part-0": body}, content_type)]
+    if name != "train":
+        channels.append(channel_at(tmp_path, "train", {"part-0": csv_bytes(IRIS_FEATURES, IRIS_LABELS)}, "text/csv"))
     with pytest.raises(AlgorithmError, match=message):
         run_fit(tmp_path, channels, **{"predictor_type": "binary_classifier", **raw})
 

@@ -13,8 +13,6 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wi
 from sklearn.decomposition import PCA
 
 from shipyard.algorithms import recordio
-from shipyard.algorithms.container import Channel, TrainingContext
-from shipyard.algorithms.data import ContentType
 from shipyard.algorithms.errors import (
     AlgorithmError,
     BadRequest,
@@ -23,7 +21,12 @@ from shipyard.algorithms.errors import (
 )
 from shipyard.algorithms.pca import ALGORITHM, model, serve
 from shipyard.algorithms.pca.train import fit
-from shipyard.testing.algorithms import csv_bytes, recordio_bytes
+from shipyard.testing.algorithms import (
+    channel_at,
+    csv_bytes,
+    fit_in_process,
+    recordio_bytes,
+)
 
 DATASETS = {
     "iris": (load_iris().data, 2),
@@ -142,33 +145,8 @@ def test_invalid_hyperparameters_are_named(raw: dict[str, str], named: str) -> N
 # -- training in a job's tree ---------------------------------------------------------------
 
 
-def write_channel(root: Path, name: str, body: bytes, content_type: str) -> Channel:
-    directory = root / "data" / name
-    directory.mkdir(parents=True)
-    (directory / "part-0").write_bytes(body)
-    return Channel(name, directory, ContentType.parse(content_type))
-
-
-def train(root: Path, channels: list[Channel], **hyperparameters: str) -> list[str]:
-    """Run ``fit`` in-process as the container would; the lines it logged."""
-    raw = {"feature_dim": "4", "num_components": "2", "mini_batch_size": "40", **hyperparameters}
-    ctx = TrainingContext(
-        algorithm=ALGORITHM,
-        hyperparameters=ALGORITHM.parse_hyperparameters(raw),
-        channels={channel.name: channel for channel in channels},
-        model_dir=root / "model",
-        output_data_dir=root / "output",
-        host="algo-1",
-        hosts=["algo-1"],
-        num_cpus=1,
-    )
-    lines: list[str] = []
-    ctx.log = lines.append  # type: ignore[method-assign]
-    fit(ctx)
-    return lines
-
-
 IRIS = load_iris().data.astype(np.float32)
+HYPERPARAMETERS = {"feature_dim": 4, "num_components": 2, "mini_batch_size": 40}
 
 
 @pytest.fixture(scope="module")
@@ -176,10 +154,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """A model trained in-process on iris CSV (features only), with a CSV test channel."""
     root = tmp_path_factory.mktemp("pca")
     channels = [
-        write_channel(root, "train", csv_bytes(IRIS), "text/csv"),
-        write_channel(root, "test", csv_bytes(IRIS[:20]), "text/csv"),
+        channel_at(root, "train", {"part-0": csv_bytes(IRIS)}, "text/csv"),
+        channel_at(root, "test", {"part-0": csv_bytes(IRIS[:20])}, "text/csv"),
     ]
-    return root / "model", train(root, channels)
+    return root / "model", fit_in_process(ALGORITHM, fit, root, channels, HYPERPARAMETERS)
 
 
 def test_fit_logs_the_explained_variance(trained: tuple[Path, list[str]]) -> None:
@@ -192,7 +170,8 @@ def test_fit_logs_the_explained_variance(trained: tuple[Path, list[str]]) -> Non
 
 
 def test_recordio_training_data(tmp_path: Path) -> None:
-    train(tmp_path, [write_channel(tmp_path, "train", recordio_bytes(IRIS), "application/x-recordio-protobuf")])
+    channels = [channel_at(tmp_path, "train", {"part-0": recordio_bytes(IRIS)}, "application/x-recordio-protobuf")]
+    fit_in_process(ALGORITHM, fit, tmp_path, channels, HYPERPARAMETERS)
     reference = PCA(2).fit(IRIS.astype(np.float64))
     loaded = model.PCAModel.load(tmp_path / "model")
     np.testing.assert_allclose(loaded.explained_variance, reference.explained_variance_, atol=1e-6)
@@ -208,8 +187,9 @@ def test_recordio_training_data(tmp_path: Path) -> None:
     ids=["wrong-width", "non-numeric", "infinite"],
 )
 def test_bad_training_data_is_a_client_error(tmp_path: Path, body: bytes, content_type: str, message: str) -> None:
+    channels = [channel_at(tmp_path, "train", {"part-0": body}, content_type)]
     with pytest.raises(AlgorithmError, match=message):
-        train(tmp_path, [write_channel(tmp_path, "train", body, content_type)])
+        fit_in_process(ALGORITHM, fit, tmp_path, channels, HYPERPARAMETERS)
 
 
 # -- inference ----------------------------------------------------------------------------

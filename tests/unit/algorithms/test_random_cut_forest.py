@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +11,6 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from shipyard.algorithms import recordio
-from shipyard.algorithms.container import Channel, TrainingContext
-from shipyard.algorithms.data import ContentType
 from shipyard.algorithms.errors import (
     AlgorithmError,
     BadRequest,
@@ -28,9 +24,16 @@ from shipyard.algorithms.random_cut_forest.train import (
     fit,
     three_sigma_metrics,
 )
-from shipyard.testing.algorithms import csv_bytes
+from shipyard.testing.algorithms import (
+    channel_at,
+    csv_bytes,
+    fit_in_process,
+    logged_metrics,
+    recordio_bytes,
+)
 
 FEATURES = 4
+HYPERPARAMETERS = {"feature_dim": FEATURES, "num_trees": 50}
 
 
 def normal_points(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -221,27 +224,6 @@ def test_invalid_hyperparameters_are_named(raw: dict[str, str], named: str) -> N
 # -- training in-process ------------------------------------------------------------------
 
 
-def write_channel(root: Path, name: str, body: bytes, content_type: str) -> Channel:
-    directory = root / "data" / name
-    directory.mkdir(parents=True)
-    (directory / "part-0").write_bytes(body)
-    return Channel(name, directory, ContentType.parse(content_type))
-
-
-def context(root: Path, channels: list[Channel], **hyperparameters: str) -> TrainingContext:
-    raw = {"feature_dim": str(FEATURES), "num_trees": "50", **hyperparameters}
-    return TrainingContext(
-        algorithm=ALGORITHM,
-        hyperparameters=ALGORITHM.parse_hyperparameters(raw),
-        channels={channel.name: channel for channel in channels},
-        model_dir=root / "model",
-        output_data_dir=root / "output",
-        host="algo-1",
-        hosts=["algo-1"],
-        num_cpus=1,
-    )
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """A model directory trained in-process on CSV, with a labelled CSV test channel; its log."""
@@ -249,29 +231,15 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     rng = np.random.default_rng(8)
     test_features, test_labels = labelled_test(rng)
     channels = [
-        write_channel(root, "train", csv_bytes(normal_points(rng, 1000)), "text/csv"),
-        write_channel(root, "test", csv_bytes(test_features, test_labels), "text/csv;label_size=1"),
+        channel_at(root, "train", {"part-0": csv_bytes(normal_points(rng, 1000))}, "text/csv"),
+        channel_at(root, "test", {"part-0": csv_bytes(test_features, test_labels)}, "text/csv;label_size=1"),
     ]
-    lines: list[str] = []
-    ctx = context(root, channels)
-    ctx.log = lines.append  # type: ignore[method-assign]
-    fit(ctx)
-    return ctx.model_dir, lines
-
-
-def logged_metrics(lines: list[str]) -> dict[str, float]:
-    values = {}
-    for metric in ALGORITHM.metrics:
-        for line in lines:
-            match = re.search(metric.regex, line)
-            if match:
-                values[metric.name] = float(match.group(1))
-    return values
+    return root / "model", fit_in_process(ALGORITHM, fit, root, channels, HYPERPARAMETERS)
 
 
 def test_fit_logs_sagemakers_test_metrics(trained: tuple[Path, list[str]]) -> None:
     model_dir, lines = trained
-    metrics = logged_metrics(lines)
+    metrics = logged_metrics(ALGORITHM, lines)
     assert set(metrics) == {"test:f1", "test:accuracy", "test:precision", "test:recall"}
     assert metrics["test:accuracy"] > 0.95 and metrics["test:f1"] > 0.5
     assert (model_dir / MODEL_FILE).is_file()
@@ -280,22 +248,16 @@ def test_fit_logs_sagemakers_test_metrics(trained: tuple[Path, list[str]]) -> No
 def test_eval_metrics_choose_what_is_logged(tmp_path: Path) -> None:
     rng = np.random.default_rng(9)
     features, labels = labelled_test(rng, 200, 10)
+    train = {"part-0": recordio_bytes(normal_points(rng, 300))}
+    test = {"part-0": recordio_bytes(features, labels)}
     channels = [
-        write_channel(tmp_path, "train", recordio_body(normal_points(rng, 300)), "application/x-recordio-protobuf"),
-        write_channel(tmp_path, "test", recordio_body(features, labels), "application/x-recordio-protobuf"),
+        channel_at(tmp_path, "train", train, "application/x-recordio-protobuf"),
+        channel_at(tmp_path, "test", test, "application/x-recordio-protobuf"),
     ]
-    lines: list[str] = []
     # The SageMaker SDK sends lists as JSON.
-    ctx = context(tmp_path, channels, eval_metrics=json.dumps(["accuracy"]))
-    ctx.log = lines.append  # type: ignore[method-assign]
-    fit(ctx)
-    assert set(logged_metrics(lines)) == {"test:accuracy"}
-
-
-def recordio_body(features: np.ndarray, labels: np.ndarray | None = None) -> bytes:
-    out = io.BytesIO()
-    recordio.write_dense(out, features, labels)
-    return out.getvalue()
+    hyperparameters = {**HYPERPARAMETERS, "eval_metrics": json.dumps(["accuracy"])}
+    lines = fit_in_process(ALGORITHM, fit, tmp_path, channels, hyperparameters)
+    assert set(logged_metrics(ALGORITHM, lines)) == {"test:accuracy"}
 
 
 @pytest.mark.parametrize(
@@ -314,20 +276,20 @@ def test_fit_refuses_bad_data(
     hyperparameters: dict[str, str],
     message: str,
 ) -> None:
-    channels = [write_channel(tmp_path, "train", csv_bytes(train), "text/csv")]
+    channels = [channel_at(tmp_path, "train", {"part-0": csv_bytes(train)}, "text/csv")]
     if test is not None:
         content_type = "text/csv" if test[1] is None else "text/csv;label_size=1"
-        channels.append(write_channel(tmp_path, "test", csv_bytes(*test), content_type))
+        channels.append(channel_at(tmp_path, "test", {"part-0": csv_bytes(*test)}, content_type))
     with pytest.raises(AlgorithmError, match=message):
-        fit(context(tmp_path, channels, **hyperparameters))
+        fit_in_process(ALGORITHM, fit, tmp_path, channels, {**HYPERPARAMETERS, **hyperparameters})
 
 
 def test_fit_refuses_non_finite_recordio_values(tmp_path: Path) -> None:
     features = np.ones((10, FEATURES), dtype=np.float32)
     features[3, 1] = np.inf
-    channels = [write_channel(tmp_path, "train", recordio_body(features), "application/x-recordio-protobuf")]
+    channels = [channel_at(tmp_path, "train", {"part-0": recordio_bytes(features)}, "application/x-recordio-protobuf")]
     with pytest.raises(AlgorithmError, match="NaN or infinite"):
-        fit(context(tmp_path, channels))
+        fit_in_process(ALGORITHM, fit, tmp_path, channels, HYPERPARAMETERS)
 
 
 # -- inference ----------------------------------------------------------------------------
@@ -378,7 +340,7 @@ def test_jsonlines_request_and_response(predictor: serve.ForestPredictor, expect
 
 def test_recordio_request_and_response(predictor: serve.ForestPredictor, expected: list[float]) -> None:
     accept = "application/x-recordio-protobuf"
-    response, content_type = predictor.invoke(recordio_body(QUERIES), accept, accept)
+    response, content_type = predictor.invoke(recordio_bytes(QUERIES), accept, accept)
     assert content_type == accept
     scores = [row["score"] for row in recordio.decode_predictions(response)]
     np.testing.assert_allclose(np.ravel(scores), expected, rtol=1e-6)

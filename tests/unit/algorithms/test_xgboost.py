@@ -14,8 +14,8 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.metrics import accuracy_score, f1_score, mean_squared_error, r2_score
 
 from shipyard.algorithms import recordio
-from shipyard.algorithms.container import Channel, TrainingContext
-from shipyard.algorithms.data import ContentType, read_channel
+from shipyard.algorithms.container import Channel
+from shipyard.algorithms.data import read_channel
 from shipyard.algorithms.errors import (
     AlgorithmError,
     BadRequest,
@@ -24,30 +24,17 @@ from shipyard.algorithms.errors import (
 )
 from shipyard.algorithms.xgboost import ALGORITHM, serve
 from shipyard.algorithms.xgboost.train import MODEL_FILE, booster_params, fit
-from shipyard.testing.algorithms import csv_bytes, libsvm_bytes, recordio_bytes
+from shipyard.testing.algorithms import (
+    channel_at,
+    csv_bytes,
+    fit_in_process,
+    libsvm_bytes,
+    logged_metrics,
+    recordio_bytes,
+)
 
 CSV = "text/csv"
 LIBSVM = "text/libsvm"
-
-
-def write_channel(root: Path, name: str, body: bytes, content_type: str = CSV) -> Channel:
-    directory = root / "data" / name
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "part-0").write_bytes(body)
-    return Channel(name, directory, ContentType.parse(content_type))
-
-
-def context(root: Path, channels: list[Channel], **hyperparameters: str) -> TrainingContext:
-    return TrainingContext(
-        algorithm=ALGORITHM,
-        hyperparameters=ALGORITHM.parse_hyperparameters(hyperparameters),
-        channels={channel.name: channel for channel in channels},
-        model_dir=root / "model",
-        output_data_dir=root / "output",
-        host="algo-1",
-        hosts=["algo-1"],
-        num_cpus=1,
-    )
 
 
 def matrix(channel: Channel, **kwargs: object) -> xgboost.DMatrix:
@@ -56,16 +43,8 @@ def matrix(channel: Channel, **kwargs: object) -> xgboost.DMatrix:
     return xgboost.DMatrix(data.features, label=data.labels, **kwargs)
 
 
-def round_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if re.match(r"\[\d+\]#011", line)]
-
-
-def logged(lines: list[str], metric: str) -> float:
-    """The last value of ``metric`` (``validation:auc``) as SageMaker's regex reads the log."""
-    definition = next(item for item in ALGORITHM.metrics if item.name == metric)
-    values = [float(match.group(1)) for line in lines if (match := re.search(definition.regex, line))]
-    assert values, f"no {metric} in the log"
-    return values[-1]
+def round_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if re.match(r"\[\d+\]#011", line)]
 
 
 def split(features: np.ndarray, labels: np.ndarray, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -78,16 +57,15 @@ def split(features: np.ndarray, labels: np.ndarray, seed: int = 0) -> tuple[np.n
 # -- quality: the same model as xgboost.train ----------------------------------------------
 
 
-def test_binary_classifier_is_identical_to_xgboost_train(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_binary_classifier_is_identical_to_xgboost_train(tmp_path: Path) -> None:
     x_train, y_train, x_val, y_val = split(*load_breast_cancer(return_X_y=True))
-    train = write_channel(tmp_path, "train", csv_bytes(x_train, y_train))
-    validation = write_channel(tmp_path, "validation", csv_bytes(x_val, y_val))
+    train = channel_at(tmp_path, "train", {"part-0": csv_bytes(x_train, y_train)}, CSV)
+    validation = channel_at(tmp_path, "validation", {"part-0": csv_bytes(x_val, y_val)}, CSV)
     hyperparameters = {
         "num_round": "25", "objective": "binary:logistic", "eta": "0.2", "max_depth": "4", "subsample": "0.8",
         "colsample_bytree": "0.7", "seed": "11", "eval_metric": "auc,logloss,accuracy,f1",
     }
-    fit(context(tmp_path, [train, validation], **hyperparameters))
-    lines = round_lines(capsys.readouterr().out)
+    lines = round_lines(fit_in_process(ALGORITHM, fit, tmp_path, [train, validation], hyperparameters))
 
     dtrain, dval = matrix(train), matrix(validation)
     params = {"objective": "binary:logistic", "eta": 0.2, "max_depth": 4, "subsample": 0.8, "colsample_bytree": 0.7,
@@ -101,22 +79,21 @@ def test_binary_classifier_is_identical_to_xgboost_train(tmp_path: Path, capsys:
     assert np.array_equal(np.array(json.loads(response), dtype=np.float32), reference.predict(dval))
 
     assert len(lines) == 25
-    assert logged(lines, "validation:auc") == pytest.approx(history["validation"]["auc"][-1], abs=1e-5)
-    assert logged(lines, "train:logloss") == pytest.approx(history["train"]["logloss"][-1], abs=1e-5)
+    metrics = logged_metrics(ALGORITHM, lines)
+    assert metrics["validation:auc"] == pytest.approx(history["validation"]["auc"][-1], abs=1e-5)
+    assert metrics["train:logloss"] == pytest.approx(history["train"]["logloss"][-1], abs=1e-5)
     predicted = (reference.predict(dval) > 0.5).astype(int)
-    assert logged(lines, "validation:accuracy") == pytest.approx(accuracy_score(y_val, predicted), abs=1e-5)
-    assert logged(lines, "validation:f1") == pytest.approx(f1_score(y_val, predicted), abs=1e-5)
-    assert logged(lines, "validation:accuracy") > 0.9
+    assert metrics["validation:accuracy"] == pytest.approx(accuracy_score(y_val, predicted), abs=1e-5)
+    assert metrics["validation:f1"] == pytest.approx(f1_score(y_val, predicted), abs=1e-5)
+    assert metrics["validation:accuracy"] > 0.9
 
 
-def test_regressor_from_libsvm_is_identical_to_xgboost_train(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_regressor_from_libsvm_is_identical_to_xgboost_train(tmp_path: Path) -> None:
     x_train, y_train, x_val, y_val = split(*load_diabetes(return_X_y=True))
-    train = write_channel(tmp_path, "train", libsvm_bytes(x_train, y_train), LIBSVM)
-    validation = write_channel(tmp_path, "validation", libsvm_bytes(x_val, y_val), LIBSVM)
-    fit(context(tmp_path, [train, validation], num_round="30", max_depth="3", eta="0.1", eval_metric="rmse,mae,mse,r2"))
-    lines = round_lines(capsys.readouterr().out)
+    train = channel_at(tmp_path, "train", {"part-0": libsvm_bytes(x_train, y_train)}, LIBSVM)
+    validation = channel_at(tmp_path, "validation", {"part-0": libsvm_bytes(x_val, y_val)}, LIBSVM)
+    hyperparameters = {"num_round": "30", "max_depth": "3", "eta": "0.1", "eval_metric": "rmse,mae,mse,r2"}
+    metrics = logged_metrics(ALGORITHM, fit_in_process(ALGORITHM, fit, tmp_path, [train, validation], hyperparameters))
 
     dtrain = matrix(train)
     dval = matrix(validation)
@@ -127,17 +104,18 @@ def test_regressor_from_libsvm_is_identical_to_xgboost_train(
     assert np.array_equal(predictions, reference.predict(dval))
 
     expected = reference.predict(dval)
-    assert logged(lines, "validation:mse") == pytest.approx(mean_squared_error(y_val, expected), rel=1e-5)
-    assert logged(lines, "validation:r2") == pytest.approx(r2_score(y_val, expected), abs=1e-5)
-    assert logged(lines, "validation:rmse") == pytest.approx(np.sqrt(mean_squared_error(y_val, expected)), rel=1e-4)
-    assert 0.2 < logged(lines, "validation:r2") < 1
+    assert metrics["validation:mse"] == pytest.approx(mean_squared_error(y_val, expected), rel=1e-5)
+    assert metrics["validation:r2"] == pytest.approx(r2_score(y_val, expected), abs=1e-5)
+    assert metrics["validation:rmse"] == pytest.approx(np.sqrt(mean_squared_error(y_val, expected)), rel=1e-4)
+    assert 0.2 < metrics["validation:r2"] < 1
 
 
 def test_multiclass_softprob_is_identical_and_serves_class_probabilities(tmp_path: Path) -> None:
     x_train, y_train, x_val, y_val = split(*load_iris(return_X_y=True))
-    train = write_channel(tmp_path, "train", recordio_bytes(x_train.astype(np.float32), y_train.astype(np.float32)),
-                          "application/x-recordio-protobuf")
-    fit(context(tmp_path, [train], num_round="10", objective="multi:softprob", num_class="3", max_depth="2"))
+    body = recordio_bytes(x_train.astype(np.float32), y_train.astype(np.float32))
+    train = channel_at(tmp_path, "train", {"part-0": body}, "application/x-recordio-protobuf")
+    hyperparameters = {"num_round": "10", "objective": "multi:softprob", "num_class": "3", "max_depth": "2"}
+    fit_in_process(ALGORITHM, fit, tmp_path, [train], hyperparameters)
 
     params = {"objective": "multi:softprob", "num_class": 3, "max_depth": 2, "nthread": 1}
     reference = xgboost.train(params, matrix(train), 10)
@@ -149,15 +127,15 @@ def test_multiclass_softprob_is_identical_and_serves_class_probabilities(tmp_pat
     assert accuracy_score(y_val, rows.argmax(axis=1)) > 0.9
 
 
-def test_early_stopping_serves_the_best_iteration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_early_stopping_serves_the_best_iteration(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     features = rng.normal(size=(300, 5))
     labels = features[:, 0] + rng.normal(scale=2.0, size=300)
     x_train, y_train, x_val, y_val = split(features, labels)
-    train = write_channel(tmp_path, "train", csv_bytes(x_train, y_train))
-    validation = write_channel(tmp_path, "validation", csv_bytes(x_val, y_val))
-    fit(context(tmp_path, [train, validation], num_round="200", eta="0.5", early_stopping_rounds="5"))
-    lines = round_lines(capsys.readouterr().out)
+    train = channel_at(tmp_path, "train", {"part-0": csv_bytes(x_train, y_train)}, CSV)
+    validation = channel_at(tmp_path, "validation", {"part-0": csv_bytes(x_val, y_val)}, CSV)
+    hyperparameters = {"num_round": "200", "eta": "0.5", "early_stopping_rounds": "5"}
+    lines = round_lines(fit_in_process(ALGORITHM, fit, tmp_path, [train, validation], hyperparameters))
 
     dtrain, dval = matrix(train), matrix(validation)
     reference = xgboost.train({"objective": "reg:squarederror", "eta": 0.5, "nthread": 1}, dtrain, 200,
@@ -170,15 +148,13 @@ def test_early_stopping_serves_the_best_iteration(tmp_path: Path, capsys: pytest
     assert np.array_equal(np.array(json.loads(response), dtype=np.float32), best)
 
 
-def test_container_metric_decides_early_stopping_in_its_direction(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_container_metric_decides_early_stopping_in_its_direction(tmp_path: Path) -> None:
     x_train, y_train, x_val, y_val = split(*load_breast_cancer(return_X_y=True))
-    train = write_channel(tmp_path, "train", csv_bytes(x_train, y_train))
-    validation = write_channel(tmp_path, "validation", csv_bytes(x_val, y_val))
-    fit(context(tmp_path, [train, validation], num_round="60", objective="binary:logistic", eval_metric="accuracy",
-                early_stopping_rounds="5", eta="0.3"))
-    lines = round_lines(capsys.readouterr().out)
+    train = channel_at(tmp_path, "train", {"part-0": csv_bytes(x_train, y_train)}, CSV)
+    validation = channel_at(tmp_path, "validation", {"part-0": csv_bytes(x_val, y_val)}, CSV)
+    hyperparameters = {"num_round": "60", "objective": "binary:logistic", "eval_metric": "accuracy",
+                       "early_stopping_rounds": "5", "eta": "0.3"}
+    lines = round_lines(fit_in_process(ALGORITHM, fit, tmp_path, [train, validation], hyperparameters))
     accuracies = [float(re.search(r"validation-accuracy:(\S+)", line).group(1)) for line in lines]
     best = int(np.argmax(accuracies))
     # Higher accuracy is better: training stops 5 rounds after the first best, which is kept.
@@ -192,8 +168,9 @@ def test_csv_weights_take_the_second_column(tmp_path: Path) -> None:
     features = rng.normal(size=(200, 3))
     labels = (features[:, 0] > 0).astype(float)
     weights = rng.uniform(0.1, 3, size=200)
-    train = write_channel(tmp_path, "train", csv_bytes(np.column_stack([weights, features]), labels))
-    fit(context(tmp_path, [train], num_round="5", objective="binary:logistic", csv_weights="1"))
+    train = channel_at(tmp_path, "train", {"part-0": csv_bytes(np.column_stack([weights, features]), labels)}, CSV)
+    hyperparameters = {"num_round": "5", "objective": "binary:logistic", "csv_weights": "1"}
+    fit_in_process(ALGORITHM, fit, tmp_path, [train], hyperparameters)
 
     dtrain = xgboost.DMatrix(features.astype(np.float32), label=labels, weight=weights.astype(np.float32))
     reference = xgboost.train({"objective": "binary:logistic", "nthread": 1}, dtrain, 5)
@@ -252,22 +229,22 @@ def test_invalid_hyperparameters_are_client_errors(raw: dict[str, str], reason: 
 def test_bad_labels_and_metrics_are_client_errors(
     tmp_path: Path, body: bytes, hyperparameters: dict[str, str], reason: str
 ) -> None:
-    train = write_channel(tmp_path, "train", body)
+    train = channel_at(tmp_path, "train", {"part-0": body}, CSV)
     with pytest.raises(AlgorithmError, match=reason):
-        fit(context(tmp_path, [train], num_round="2", **hyperparameters))
+        fit_in_process(ALGORITHM, fit, tmp_path, [train], {"num_round": "2", **hyperparameters})
 
 
 def test_validation_must_have_the_training_width(tmp_path: Path) -> None:
-    train = write_channel(tmp_path, "train", b"1,1,2\n0,2,1\n")
-    validation = write_channel(tmp_path, "validation", b"1,1,2,3\n0,2,1,3\n")
+    train = channel_at(tmp_path, "train", {"part-0": b"1,1,2\n0,2,1\n"}, CSV)
+    validation = channel_at(tmp_path, "validation", {"part-0": b"1,1,2,3\n0,2,1,3\n"}, CSV)
     with pytest.raises(AlgorithmError, match="validation channel has 3 feature column.*train channel has 2"):
-        fit(context(tmp_path, [train, validation], num_round="2"))
+        fit_in_process(ALGORITHM, fit, tmp_path, [train, validation], {"num_round": "2"})
 
 
 def test_csv_weights_need_csv(tmp_path: Path) -> None:
-    train = write_channel(tmp_path, "train", b"1 0:1 1:2\n0 0:2\n", LIBSVM)
+    train = channel_at(tmp_path, "train", {"part-0": b"1 0:1 1:2\n0 0:2\n"}, LIBSVM)
     with pytest.raises(AlgorithmError, match="csv_weights applies to text/csv"):
-        fit(context(tmp_path, [train], num_round="2", csv_weights="1"))
+        fit_in_process(ALGORITHM, fit, tmp_path, [train], {"num_round": "2", "csv_weights": "1"})
 
 
 def test_metric_regexes_match_the_cloudwatch_spelling_and_a_raw_tab() -> None:
@@ -286,8 +263,8 @@ def test_metric_regexes_match_the_cloudwatch_spelling_and_a_raw_tab() -> None:
 def binary_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
     root = tmp_path_factory.mktemp("binary")
     features, labels = load_breast_cancer(return_X_y=True)
-    train = write_channel(root, "train", csv_bytes(features, labels))
-    fit(context(root, [train], num_round="5", objective="binary:logistic", max_depth="2"))
+    train = channel_at(root, "train", {"part-0": csv_bytes(features, labels)}, CSV)
+    fit_in_process(ALGORITHM, fit, root, [train], {"num_round": "5", "objective": "binary:logistic", "max_depth": "2"})
     return root / "model", features[:4].astype(np.float32)
 
 

@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn import metrics
 from threadpoolctl import threadpool_limits
 
@@ -56,11 +55,7 @@ def checked_channel(dataset: Dataset, channel: str, hyperparameters: dict[str, A
     """The channel's features and labels, after checking them against the hyperparameters."""
     dataset.check_width(channel, hyperparameters["feature_dim"])
     labels = dataset.require_labels(channel).astype(np.float64)
-    values = dataset.features.data if sp.issparse(dataset.features) else dataset.features
-    if not np.isfinite(values).all():
-        raise AlgorithmError(f"The {channel} channel holds NaN or infinite feature values")
-    if not np.isfinite(labels).all():
-        raise AlgorithmError(f"The {channel} channel holds NaN or infinite labels")
+    dataset.check_finite(channel)
     if hyperparameters["predictor_type"] == "binary_classifier" and not np.isin(labels, (0.0, 1.0)).all():
         bad = labels[~np.isin(labels, (0.0, 1.0))][0]
         raise AlgorithmError(f"The {channel} channel has label {bad:g}; a binary_classifier needs labels 0 and 1")

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from shipyard.algorithms.container import TrainingContext, run
-from shipyard.algorithms.data import Dataset, Features
 from shipyard.algorithms.errors import AlgorithmError
 from shipyard.algorithms.kmeans import ALGORITHM, model
 
@@ -22,19 +19,19 @@ def fit(ctx: TrainingContext) -> None:
     feature_dim = hyperparameters["feature_dim"]
     eval_metrics = parse_eval_metrics(hyperparameters["eval_metrics"])
     settings = model.Settings.from_hyperparameters(hyperparameters)
-    features = checked_features(ctx.read("train", default_label_size=0), "train", feature_dim)
-    test = checked_features(ctx.read("test", default_label_size=0), "test", feature_dim) if "test" in ctx.channels else None
+    train = ctx.read_checked("train", feature_dim, default_label_size=0)
+    test = ctx.read_checked("test", feature_dim, default_label_size=0) if "test" in ctx.channels else None
 
     def on_epoch(epoch: int, msd: float) -> None:
         ctx.log(f"#progress_metric: host={ctx.host}, completed {100 * epoch // settings.epochs} % of epochs")
         ctx.log(f"epoch {epoch}: mean squared distance of the training records to their centers {msd:.6g}")
 
     with threadpool_limits(ctx.num_cpus):
-        centers = model.fit(features, settings, on_epoch=on_epoch)
-        train_msd = float(model.assign(features, centers).squared_distances.mean())
-        ctx.log(f"Clustered {features.shape[0]} training records into {settings.k} clusters; train msd {train_msd:.6g}")
+        centers = model.fit(train.features, settings, on_epoch=on_epoch)
+        train_msd = float(model.assign(train.features, centers).squared_distances.mean())
+        ctx.log(f"Clustered {train.rows} training records into {settings.k} clusters; train msd {train_msd:.6g}")
         if test is not None:
-            distances = model.assign(test, centers, settings.mini_batch_size).squared_distances
+            distances = model.assign(test.features, centers, settings.mini_batch_size).squared_distances
             scores = {"msd": float(distances.mean()), "ssd": float(distances.sum())}
             for name in eval_metrics:
                 ctx.quality_metric("test", name, scores[name])
@@ -53,15 +50,6 @@ def parse_eval_metrics(items: list[str]) -> list[str]:
             'use ["msd"], ["ssd"] or ["msd","ssd"]'
         )
     return names
-
-
-def checked_features(dataset: Dataset, channel: str, feature_dim: int) -> Features:
-    """The channel's features, after checking their width and that they are finite."""
-    dataset.check_width(channel, feature_dim)
-    values = dataset.features.data if sp.issparse(dataset.features) else dataset.features
-    if not np.isfinite(values).all():
-        raise AlgorithmError(f"The {channel} channel holds NaN or infinite feature values")
-    return dataset.features
 
 
 if __name__ == "__main__":

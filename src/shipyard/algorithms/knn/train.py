@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from shipyard.algorithms.container import TrainingContext, run
 from shipyard.algorithms.data import Dataset, Features
-from shipyard.algorithms.errors import AlgorithmError
 from shipyard.algorithms.knn import ALGORITHM, model
 
 
@@ -41,11 +39,7 @@ def checked(dataset: Dataset, channel: str, feature_dim: int) -> tuple[Features,
     """The channel's features and labels, after checking the width and that all are finite."""
     dataset.check_width(channel, feature_dim)
     labels = dataset.require_labels(channel)
-    values = dataset.features.data if sp.issparse(dataset.features) else dataset.features
-    if not np.isfinite(values).all():
-        raise AlgorithmError(f"The {channel} channel holds NaN or infinite feature values")
-    if not np.isfinite(labels).all():
-        raise AlgorithmError(f"The {channel} channel holds NaN or infinite labels")
+    dataset.check_finite(channel)
     return dataset.features, labels
 
 

@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from shipyard.algorithms.container import TrainingContext, run
@@ -86,12 +85,7 @@ def checked_channel(dataset: Dataset, channel: str, hyperparameters: dict[str, A
     labels = dataset.require_labels(channel).astype(np.float64)
     if hyperparameters["feature_dim"] != "auto":
         dataset.check_width(channel, hyperparameters["feature_dim"])
-    features = dataset.features
-    values = features.data if sp.issparse(features) else features
-    if not np.isfinite(values).all():
-        raise AlgorithmError(f"The {channel} channel holds NaN or infinite feature values")
-    if not np.isfinite(labels).all():
-        raise AlgorithmError(f"The {channel} channel holds NaN or infinite labels")
+    dataset.check_finite(channel)
     predictor_type = hyperparameters["predictor_type"]
     if predictor_type == "binary_classifier" and not np.isin(labels, (0.0, 1.0)).all():
         bad = labels[~np.isin(labels, (0.0, 1.0))][0]
@@ -104,7 +98,7 @@ def checked_channel(dataset: Dataset, channel: str, hyperparameters: dict[str, A
                 f"The {channel} channel has label {labels[invalid][0]:g}; with num_classes={classes} "
                 f"the labels must be integers 0 to {classes - 1}"
             )
-    return features, labels
+    return dataset.features, labels
 
 
 if __name__ == "__main__":

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from shipyard.algorithms.container import TrainingContext, run
-from shipyard.algorithms.data import Dataset, Features
-from shipyard.algorithms.errors import AlgorithmError
 from shipyard.algorithms.pca import ALGORITHM, model
 
 
@@ -23,10 +19,10 @@ def fit(ctx: TrainingContext) -> None:
         extra_components=hyperparameters["extra_components"],
         mini_batch_size=hyperparameters["mini_batch_size"],
     )
-    features = checked_features(ctx.read("train", default_label_size=0), "train", feature_dim)
-    test = checked_features(ctx.read("test", default_label_size=0), "test", feature_dim) if "test" in ctx.channels else None
+    train = ctx.read_checked("train", feature_dim, default_label_size=0)
+    test = ctx.read_checked("test", feature_dim, default_label_size=0) if "test" in ctx.channels else None
     with threadpool_limits(ctx.num_cpus):
-        fitted = model.fit(features, settings)
+        fitted = model.fit(train.features, settings)
         ratios = ", ".join(f"{ratio:.6g}" for ratio in fitted.explained_variance_ratio)
         ctx.log(
             f"Computed {settings.num_components} principal components ({settings.algorithm_mode} mode) of "
@@ -34,20 +30,11 @@ def fit(ctx: TrainingContext) -> None:
             f"{float(fitted.explained_variance_ratio.sum()):.6g} in all"
         )
         if test is not None:
-            error = fitted.reconstruction_error(test, settings.mini_batch_size)
-            ctx.log(f"test: mean squared reconstruction error of {test.shape[0]} records {error:.6g}")
+            error = fitted.reconstruction_error(test.features, settings.mini_batch_size)
+            ctx.log(f"test: mean squared reconstruction error of {test.rows} records {error:.6g}")
     if ctx.is_leader:
         ctx.model_dir.mkdir(parents=True, exist_ok=True)
         fitted.save(ctx.model_dir)
-
-
-def checked_features(dataset: Dataset, channel: str, feature_dim: int) -> Features:
-    """The channel's features, after checking their width and that they are finite."""
-    dataset.check_width(channel, feature_dim)
-    values = dataset.features.data if sp.issparse(dataset.features) else dataset.features
-    if not np.isfinite(values).all():
-        raise AlgorithmError(f"The {channel} channel holds NaN or infinite feature values")
-    return dataset.features
 
 
 if __name__ == "__main__":

@@ -21,16 +21,17 @@ def fit(ctx: TrainingContext) -> None:
     hyperparameters = ctx.hyperparameters
     feature_dim = hyperparameters["feature_dim"]
     eval_metrics = hyperparameters["eval_metrics"]
-    train = ctx.read("train", default_label_size=0)
-    features = _checked_features(train, "train", feature_dim)
-    forest = build(features, hyperparameters["num_trees"], hyperparameters["num_samples_per_tree"])
+    train = ctx.read_checked("train", feature_dim, default_label_size=0)
+    forest = build(train.dense(), hyperparameters["num_trees"], hyperparameters["num_samples_per_tree"])
     ctx.log(
         f"Built {forest.num_trees} trees on samples of {forest.sample_size} of the {train.rows} training records"
     )
     if "test" in ctx.channels:
         test = ctx.read("test", default_label_size=0)
         labels = _checked_labels(test)
-        metrics = three_sigma_metrics(forest.score(_checked_features(test, "test", feature_dim)), labels)
+        test.check_width("test", feature_dim)
+        test.check_finite("test")
+        metrics = three_sigma_metrics(forest.score(test.dense()), labels)
         _log_metrics(ctx, metrics, eval_metrics)
     if ctx.is_leader:
         ctx.model_dir.mkdir(parents=True, exist_ok=True)
@@ -56,14 +57,6 @@ def _log_metrics(ctx: TrainingContext, metrics: dict[str, float], eval_metrics: 
     if "precision_recall_fscore" in eval_metrics:
         for name in ("precision", "recall", "f1"):
             ctx.quality_metric("test", name, metrics[name], "score")
-
-
-def _checked_features(dataset: Dataset, channel: str, feature_dim: int) -> np.ndarray:
-    dataset.check_width(channel, feature_dim)
-    features = dataset.dense()
-    if not np.isfinite(features).all():
-        raise AlgorithmError(f"The {channel} channel holds NaN or infinite feature values")
-    return features
 
 
 def _checked_labels(test: Dataset) -> np.ndarray:
