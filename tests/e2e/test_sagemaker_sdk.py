@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import tarfile
 import textwrap
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ import pytest
 
 from shipyard.testing import RunningServer, start_server
 from shipyard.testing.jobs import sagemaker_role
+from shipyard.testing.sdk import sagemaker_session
 
 TRAIN = """
     import argparse, json, os
@@ -65,15 +65,6 @@ PREPROCESS = """
     print(f"preprocessed {count} lines", flush=True)
 """
 
-SDK_CONFIG = """\
-SchemaVersion: "1.0"
-SageMaker:
-  PythonSDK:
-    Modules:
-      TelemetryOptOut: true
-"""
-
-
 class Sdk:
     """The server, the SDK session pointed at it and what the tests share."""
 
@@ -99,25 +90,7 @@ class Sdk:
 @pytest.fixture(scope="module")
 def sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sdk]:
     workdir = tmp_path_factory.mktemp("sagemaker-sdk")
-    config = workdir / "sagemaker-config.yaml"
-    config.write_text(SDK_CONFIG)
-    with start_server(workdir / "server") as server, pytest.MonkeyPatch.context() as env:
-        for name in [name for name in os.environ if name.startswith(("AWS_", "SAGEMAKER_"))]:
-            env.delenv(name)
-        for name, value in server.client_env().items():
-            env.setenv(name, value)
-        env.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        env.setenv("SAGEMAKER_USER_CONFIG_OVERRIDE", str(config))
-        env.setenv("SAGEMAKER_ADMIN_CONFIG_OVERRIDE", str(config))
-        env.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-
-        import boto3
-        import sagemaker
-
-        boto_session = boto3.session.Session()
-        account = boto_session.client("sts").get_caller_identity()["Account"]
-        session = sagemaker.Session(boto_session=boto_session, default_bucket=f"sagemaker-us-east-1-{account}")
+    with start_server(workdir / "server") as server, sagemaker_session(server, workdir) as session:
         bucket = session.default_bucket()  # created by the SDK: HeadBucket 404, then CreateBucket
         s3 = server.client("s3")
         s3.head_bucket(Bucket=bucket)

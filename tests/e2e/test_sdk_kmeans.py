@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,38 +25,14 @@ from shipyard.algorithms.kmeans import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import download_model
 from shipyard.testing.jobs import sagemaker_role
-
-SDK_CONFIG = """\
-SchemaVersion: "1.0"
-SageMaker:
-  PythonSDK:
-    Modules:
-      TelemetryOptOut: true
-"""
+from shipyard.testing.sdk import sagemaker_session
 
 
 @pytest.fixture(scope="module")
 def session(sqlite_server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A ``sagemaker.Session`` whose every client reaches the server."""
-    config = tmp_path_factory.mktemp("sdk-kmeans") / "sagemaker-config.yaml"
-    config.write_text(SDK_CONFIG)
-    with pytest.MonkeyPatch.context() as env:
-        for name in [name for name in os.environ if name.startswith(("AWS_", "SAGEMAKER_"))]:
-            env.delenv(name)
-        for name, value in sqlite_server.client_env().items():
-            env.setenv(name, value)
-        env.setenv("AWS_ENDPOINT_URL", sqlite_server.endpoint_url)
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        env.setenv("SAGEMAKER_USER_CONFIG_OVERRIDE", str(config))
-        env.setenv("SAGEMAKER_ADMIN_CONFIG_OVERRIDE", str(config))
-        env.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-
-        import boto3
-        import sagemaker
-
-        boto_session = boto3.session.Session()
-        account = boto_session.client("sts").get_caller_identity()["Account"]
-        yield sagemaker.Session(boto_session=boto_session, default_bucket=f"sagemaker-us-east-1-{account}")
+    with sagemaker_session(sqlite_server, tmp_path_factory.mktemp("sdk-kmeans")) as session:
+        yield session
 
 
 def test_kmeans_estimator_fits_on_its_own_record_sets(
