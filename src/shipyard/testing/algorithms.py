@@ -12,7 +12,11 @@ gets), and :func:`logged_metrics` reads the metrics it logged.
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
+import subprocess
+import sys
 import tarfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -208,3 +212,33 @@ def logged_metrics(algorithm: Algorithm, lines: Iterable[str]) -> dict[str, floa
             if match := pattern.search(line):
                 found[name] = float(match.group(1))
     return found
+
+
+def run_container_without_torch(
+    module: str, root: Path, hyperparameters: Mapping[str, Any], channels: Mapping[str, ChannelData]
+) -> tuple[int, str]:
+    """Run algorithm ``module``'s training container in a subprocess where ``import torch``
+    fails, over a job tree under ``root``; its exit code and ``output/failure``."""
+    config = root / "input" / "config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(json.dumps({key: str(value) for key, value in hyperparameters.items()}))
+    data_config = {name: {"ContentType": data.content_type} for name, data in channels.items() if data.content_type}
+    (config / "inputdataconfig.json").write_text(json.dumps(data_config))
+    (config / "resourceconfig.json").write_text(json.dumps({"current_host": "algo-1", "hosts": ["algo-1"]}))
+    for name, data in channels.items():
+        channel_at(root / "input", name, data.files, data.content_type or "")
+    env = {
+        **os.environ,
+        "SM_INPUT_CONFIG_DIR": str(config),
+        "SM_INPUT_DIR": str(root / "input"),
+        "SM_MODEL_DIR": str(root / "model"),
+        "SM_OUTPUT_DIR": str(root / "output"),
+        "SM_OUTPUT_DATA_DIR": str(root / "output" / "data"),
+    }
+    program = (
+        "import sys, runpy; sys.modules['torch'] = None; "
+        f"runpy.run_module('shipyard.algorithms.{module}.train', run_name='__main__')"
+    )
+    done = subprocess.run([sys.executable, "-c", program], check=False, env=env, capture_output=True, timeout=120)
+    failure = root / "output" / "failure"
+    return done.returncode, failure.read_text() if failure.exists() else ""

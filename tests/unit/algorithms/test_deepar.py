@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +28,13 @@ from shipyard.algorithms.errors import (
     UnsupportedAccept,
     UnsupportedContentType,
 )
-from shipyard.testing.algorithms import channel_at, fit_in_process, logged_metrics
+from shipyard.testing.algorithms import (
+    ChannelData,
+    channel_at,
+    fit_in_process,
+    logged_metrics,
+    run_container_without_torch,
+)
 
 JSONLINES = "application/jsonlines"
 HORIZON = 7
@@ -319,25 +322,9 @@ def test_test_series_must_extend_past_the_horizon(tmp_path: Path, seasonal: list
 
 
 def test_training_without_torch_fails_with_the_install_hint(tmp_path: Path) -> None:
-    config = tmp_path / "input" / "config"
-    config.mkdir(parents=True)
-    (config / "hyperparameters.json").write_text(json.dumps(QUICK))
-    (config / "inputdataconfig.json").write_text(json.dumps({"train": {"ContentType": JSONLINES}}))
-    (config / "resourceconfig.json").write_text(json.dumps({"current_host": "algo-1", "hosts": ["algo-1"]}))
-    (tmp_path / "input" / "data" / "train").mkdir(parents=True)
-    (tmp_path / "input" / "data" / "train" / "train.json").write_bytes(jsonl(cut(seasonal_records(count=2, weeks=3))))
-    env = {
-        **os.environ,
-        "SM_INPUT_CONFIG_DIR": str(config),
-        "SM_INPUT_DIR": str(tmp_path / "input"),
-        "SM_MODEL_DIR": str(tmp_path / "model"),
-        "SM_OUTPUT_DIR": str(tmp_path / "output"),
-        "SM_OUTPUT_DATA_DIR": str(tmp_path / "output" / "data"),
-    }
-    program = "import sys, runpy; sys.modules['torch'] = None; runpy.run_module('shipyard.algorithms.deepar.train', run_name='__main__')"
-    result = subprocess.run([sys.executable, "-c", program], check=False, env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2, result.stderr
-    failure = (tmp_path / "output" / "failure").read_text()
+    channels = {"train": ChannelData({"train.json": jsonl(cut(seasonal_records(count=2, weeks=3)))}, JSONLINES)}
+    code, failure = run_container_without_torch("deepar", tmp_path, QUICK, channels)
+    assert code == 2
     assert failure == "ClientError: install shipyard[deep] to use forecasting-deepar"
 
 

@@ -4,10 +4,7 @@ hyperparameters and ``.lst`` data, augmentations, and the job without PyTorch.""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +18,13 @@ from shipyard.algorithms.image_classification.dataset import Shape, prepare
 from shipyard.algorithms.image_classification.model import Bottleneck, ResNet, augment
 from shipyard.algorithms.image_classification.train import fit
 from shipyard.algorithms.images import EarlyStopping
-from shipyard.testing.algorithms import channel_at, fit_in_process, logged_metrics
+from shipyard.testing.algorithms import (
+    ChannelData,
+    channel_at,
+    fit_in_process,
+    logged_metrics,
+    run_container_without_torch,
+)
 from shipyard.testing.vision import digits, digits_files, encode
 
 #: Training that reaches the quality bar in a few seconds on one core.
@@ -299,24 +302,9 @@ def test_large_images_use_the_imagenet_resnet(layers: int, bottleneck: bool) -> 
 
 
 def test_job_without_torch_fails_with_the_install_hint(tmp_path: Path) -> None:
-    config = tmp_path / "input" / "config"
-    config.mkdir(parents=True)
-    (config / "hyperparameters.json").write_text(json.dumps({"num_classes": "2", "num_training_samples": "1"}))
-    (config / "inputdataconfig.json").write_text(
-        json.dumps({name: {"ContentType": "application/x-image"} for name in ("train", "train_lst")})
+    channels = {name: ChannelData({}, "application/x-image") for name in ("train", "train_lst")}
+    code, failure = run_container_without_torch(
+        "image_classification", tmp_path, {"num_classes": 2, "num_training_samples": 1}, channels
     )
-    (config / "resourceconfig.json").write_text(json.dumps({"current_host": "algo-1", "hosts": ["algo-1"]}))
-    env = {
-        **os.environ,
-        "SM_INPUT_CONFIG_DIR": str(config),
-        "SM_INPUT_DIR": str(tmp_path / "input"),
-        "SM_OUTPUT_DIR": str(tmp_path / "output"),
-        "SM_MODEL_DIR": str(tmp_path / "model"),
-    }
-    code = (
-        "import sys, runpy; sys.modules['torch'] = None; "
-        "runpy.run_module('shipyard.algorithms.image_classification.train', run_name='__main__')"
-    )
-    done = subprocess.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0
-    assert (tmp_path / "output" / "failure").read_text() == "ClientError: install shipyard[deep] to use image-classification"
+    assert code != 0
+    assert failure == "ClientError: install shipyard[deep] to use image-classification"

@@ -5,10 +5,7 @@ PyTorch."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +18,13 @@ from shipyard.algorithms.object_detection import ALGORITHM, serve
 from shipyard.algorithms.object_detection.evaluation import mean_average_precision
 from shipyard.algorithms.object_detection.model import non_maximum_suppression
 from shipyard.algorithms.object_detection.train import fit
-from shipyard.testing.algorithms import channel_at, fit_in_process, logged_metrics
+from shipyard.testing.algorithms import (
+    ChannelData,
+    channel_at,
+    fit_in_process,
+    logged_metrics,
+    run_container_without_torch,
+)
 from shipyard.testing.vision import encode, shapes, shapes_files
 
 SIDE = 48
@@ -257,22 +260,9 @@ def test_networks_and_optimizers_train(tmp_path: Path, settings: dict) -> None:
 
 
 def test_job_without_torch_fails_with_the_install_hint(tmp_path: Path) -> None:
-    config = tmp_path / "input" / "config"
-    config.mkdir(parents=True)
-    (config / "hyperparameters.json").write_text(json.dumps({"num_classes": "2", "num_training_samples": "1"}))
-    (config / "inputdataconfig.json").write_text(json.dumps({name: {"ContentType": "image/png"} for name in ("train", "train_annotation")}))
-    (config / "resourceconfig.json").write_text(json.dumps({"current_host": "algo-1", "hosts": ["algo-1"]}))
-    env = {
-        **os.environ,
-        "SM_INPUT_CONFIG_DIR": str(config),
-        "SM_INPUT_DIR": str(tmp_path / "input"),
-        "SM_OUTPUT_DIR": str(tmp_path / "output"),
-        "SM_MODEL_DIR": str(tmp_path / "model"),
-    }
-    code = (
-        "import sys, runpy; sys.modules['torch'] = None; "
-        "runpy.run_module('shipyard.algorithms.object_detection.train', run_name='__main__')"
+    channels = {name: ChannelData({}, "image/png") for name in ("train", "train_annotation")}
+    code, failure = run_container_without_torch(
+        "object_detection", tmp_path, {"num_classes": 2, "num_training_samples": 1}, channels
     )
-    done = subprocess.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0
-    assert (tmp_path / "output" / "failure").read_text() == "ClientError: install shipyard[deep] to use object-detection"
+    assert code != 0
+    assert failure == "ClientError: install shipyard[deep] to use object-detection"
