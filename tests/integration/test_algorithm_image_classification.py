@@ -4,8 +4,6 @@ content type, the accuracy metrics, the model behind the inference handler, bad 
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +13,11 @@ from shipyard.algorithms.image_classification import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import (
     ChannelData,
+    assert_client_error,
     download_model,
     final_metrics,
     train_builtin,
 )
-from shipyard.testing.jobs import sagemaker_role
 from shipyard.testing.vision import digits, digits_files, encode
 
 HYPERPARAMETERS = {
@@ -33,18 +31,6 @@ HYPERPARAMETERS = {
 ORDER = np.random.default_rng(1).permutation(len(digits()[1]))
 # Few images: each is an S3 object to upload and fetch. Accuracy at full size is a unit test's.
 TRAIN, VALIDATION = ORDER[:120], ORDER[120:160]
-
-
-@pytest.fixture(scope="module")
-def role(sqlite_server: RunningServer) -> str:
-    return sagemaker_role(sqlite_server)
-
-
-@pytest.fixture(scope="module")
-def bucket(sqlite_server: RunningServer) -> str:
-    name = f"image-classification-{uuid.uuid4().hex[:12]}"
-    sqlite_server.client("s3").create_bucket(Bucket=name)
-    return name
 
 
 def image_channels(
@@ -61,8 +47,8 @@ def image_channels(
     return channels
 
 
-def test_training_reports_accuracy_and_serves_the_model(sqlite_server: RunningServer, bucket: str, role: str, tmp_path: Path) -> None:
-    description = train_builtin(sqlite_server, bucket, role, "image-classification", HYPERPARAMETERS, image_channels("application/x-image"))
+def test_training_reports_accuracy_and_serves_the_model(sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, tmp_path: Path) -> None:
+    description = train_builtin(sqlite_server, algorithm_bucket, algorithm_role, "image-classification", HYPERPARAMETERS, image_channels("application/x-image"))
     assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
     metrics = final_metrics(description)
     assert set(metrics) == {"train:accuracy", "train:accuracy:epoch", "validation:accuracy", "validation:accuracy:epoch"}
@@ -84,10 +70,10 @@ def test_training_reports_accuracy_and_serves_the_model(sqlite_server: RunningSe
 
 
 @pytest.mark.parametrize(("content_type", "image_format"), [("image/png", "PNG"), ("image/jpeg", "JPEG")], ids=["png", "jpeg"])
-def test_png_and_jpeg_channels_train(sqlite_server: RunningServer, bucket: str, role: str, content_type: str, image_format: str) -> None:
+def test_png_and_jpeg_channels_train(sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, content_type: str, image_format: str) -> None:
     hyperparameters = {**HYPERPARAMETERS, "num_training_samples": 20, "epochs": 1}
     channels = image_channels(content_type, image_format, TRAIN[:20], VALIDATION[:10])
-    description = train_builtin(sqlite_server, bucket, role, "image-classification", hyperparameters, channels)
+    description = train_builtin(sqlite_server, algorithm_bucket, algorithm_role, "image-classification", hyperparameters, channels)
     assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
     assert 0 <= final_metrics(description)["validation:accuracy"] <= 1
 
@@ -125,9 +111,6 @@ def _with(channel: str, data: ChannelData) -> dict[str, ChannelData]:
     ids=["recordio", "no-lst-channel", "label-range", "missing-image", "bad-num-layers", "no-num-classes"],
 )
 def test_bad_input_fails_with_a_client_error(
-    sqlite_server: RunningServer, bucket: str, role: str, hyperparameters: dict, channels: dict, reason: str
+    sqlite_server: RunningServer, algorithm_bucket: str, algorithm_role: str, hyperparameters: dict, channels: dict, reason: str
 ) -> None:
-    description = train_builtin(sqlite_server, bucket, role, "image-classification", hyperparameters, channels)
-    assert description["TrainingJobStatus"] == "Failed"
-    assert description["FailureReason"].startswith("ClientError:")
-    assert re.search(reason, description["FailureReason"]), description["FailureReason"]
+    assert_client_error(train_builtin(sqlite_server, algorithm_bucket, algorithm_role, "image-classification", hyperparameters, channels), reason)
