@@ -40,3 +40,18 @@ def test_find_by_name_module_and_repository() -> None:
     assert catalog.find("linear-learner") is catalog.find("linear_learner") is catalog.find("linear-learner")
     assert catalog.find("sagemaker-xgboost").name == "xgboost"
     assert catalog.find("blazingtext") is None
+
+
+def test_the_sdks_amazon_estimators_hyperparameters_are_accepted() -> None:
+    """What ``sagemaker.KMeans(...).hyperparameters()`` and its siblings send, for each algorithm."""
+    sent = {
+        "kmeans": {"k": "3", "feature_dim": "4", "mini_batch_size": "10", "force_dense": "True"},
+        "pca": {"num_components": "2", "feature_dim": "4", "mini_batch_size": "10"},
+        "linear-learner": {"predictor_type": "binary_classifier", "feature_dim": "4", "mini_batch_size": "10"},
+        "factorization-machines": {"num_factors": "4", "predictor_type": "regressor", "feature_dim": "4", "mini_batch_size": "10"},
+        "knn": {"k": "3", "sample_size": "100", "predictor_type": "classifier", "feature_dim": "4", "mini_batch_size": "10"},
+        "randomcutforest": {"feature_dim": "4", "mini_batch_size": "1000"},
+    }
+    for name, hyperparameters in sent.items():
+        values = catalog.find(name).parse_hyperparameters(hyperparameters)
+        assert values["feature_dim"] == 4, name

@@ -39,6 +39,13 @@ ALGORITHM = Algorithm(
             description="Size of each tree's reservoir sample of the training data.",
         ),
         Hyperparameter("num_trees", "int", default=100, minimum=50, maximum=1000, description="Trees in the forest."),
+        Hyperparameter(
+            "mini_batch_size",
+            "int",
+            default=1000,
+            minimum=1,
+            description="Undocumented; the SageMaker SDK's RandomCutForest always sends it. Trees sample the whole channel.",
+        ),
     ),
     metrics=(
         Metric.quality("test", "f1", "score", maximize=True),
