@@ -201,6 +201,7 @@ def test_hyperparameter_defaults() -> None:
         "eval_metrics": ["accuracy", "precision_recall_fscore"],
         "num_samples_per_tree": 256,
         "num_trees": 100,
+        "mini_batch_size": 1000,
     }
 
 
@@ -213,7 +214,8 @@ def test_hyperparameter_defaults() -> None:
         ({"feature_dim": "4", "num_trees": "1001"}, "num_trees"),
         ({"feature_dim": "4", "num_samples_per_tree": "2049"}, "num_samples_per_tree"),
         ({"feature_dim": "4", "num_samples_per_tree": "0"}, "num_samples_per_tree"),
-        ({"feature_dim": "4", "mini_batch_size": "10"}, "mini_batch_size"),
+        ({"feature_dim": "4", "mini_batch_size": "0"}, "mini_batch_size"),
+        ({"feature_dim": "4", "batch_size": "10"}, "Unknown hyperparameter.*batch_size"),
     ],
 )
 def test_invalid_hyperparameters_are_named(raw: dict[str, str], named: str) -> None:
