@@ -13,5 +13,6 @@ Each algorithm is a package ``shipyard.algorithms.<name>``:
 
 The shared pieces: :mod:`~shipyard.algorithms.data` reads training channels (CSV, libsvm,
 RecordIO-protobuf), :mod:`~shipyard.algorithms.recordio` is the RecordIO-protobuf codec,
-:mod:`~shipyard.algorithms.catalog` lists the algorithms.
+:mod:`~shipyard.algorithms.catalog` lists the algorithms, :mod:`~shipyard.algorithms.vision` holds
+what the two image algorithms share.
 """

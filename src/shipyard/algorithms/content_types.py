@@ -15,6 +15,8 @@ JPEG = "image/jpeg"
 PNG = "image/png"
 RECORDIO_IMAGES = "application/x-recordio"
 ANY = "*/*"
+#: What the vision algorithms read, for training and inference alike.
+IMAGE_TYPES = (IMAGE, JPEG, PNG)
 
 #: Spellings of each content type that SageMaker's algorithms accept -> the canonical one.
 ALIASES = {

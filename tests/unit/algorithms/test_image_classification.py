@@ -17,7 +17,7 @@ from shipyard.algorithms.image_classification import ALGORITHM, serve
 from shipyard.algorithms.image_classification.dataset import Shape, prepare
 from shipyard.algorithms.image_classification.model import Bottleneck, ResNet, augment
 from shipyard.algorithms.image_classification.train import fit
-from shipyard.algorithms.images import EarlyStopping
+from shipyard.algorithms.vision.training import EarlyStopping
 from shipyard.testing.algorithms import (
     ChannelData,
     channel_at,

@@ -7,10 +7,8 @@ are no pretrained weights, so ``use_pretrained_model=1`` trains from scratch. MX
 RecordIO image format (``application/x-recordio``) is not read.
 """
 
-from shipyard.algorithms.content_types import IMAGE, JPEG, JSON, JSONLINES, PNG
+from shipyard.algorithms.content_types import IMAGE, IMAGE_TYPES, JSON, JSONLINES
 from shipyard.algorithms.spec import Algorithm, Hyperparameter, Metric
-
-_IMAGE_TYPES = (IMAGE, JPEG, PNG)
 
 ALGORITHM = Algorithm(
     name="image-classification",
@@ -106,9 +104,9 @@ ALGORITHM = Algorithm(
         Metric("validation:accuracy:epoch", r"Epoch\[\d+\] Validation-accuracy=(\S+)", maximize=True),
     ),
     channels={"train": True, "train_lst": True, "validation": False, "validation_lst": False},
-    content_types=_IMAGE_TYPES,
+    content_types=IMAGE_TYPES,
     default_content_type=IMAGE,
-    inference_content_types=_IMAGE_TYPES,
+    inference_content_types=IMAGE_TYPES,
     accept_types=(JSON, JSONLINES),
     deep=True,
     notes=(

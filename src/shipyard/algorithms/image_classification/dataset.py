@@ -12,8 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from shipyard.algorithms import images
 from shipyard.algorithms.errors import AlgorithmError
+from shipyard.algorithms.vision.files import (
+    channel_files,
+    load_image,
+    resize_image,
+    resolve,
+)
 
 #: ResNet depths SageMaker accepts for small images (CIFAR-style) and large ones (ImageNet-style).
 SMALL_DEPTHS = (20, 32, 44, 56, 110)
@@ -71,7 +76,7 @@ class Entry:
 
 def read_lst(directory: Path, *, num_classes: int, multi_label: bool) -> list[Entry]:
     """The entries of every ``.lst`` file in channel ``directory``, checked against ``num_classes``."""
-    files = images.channel_files(directory, (".lst",))
+    files = channel_files(directory, (".lst",))
     if not files:
         raise AlgorithmError(f"The {directory.name} channel holds no .lst file")
     entries: list[Entry] = []
@@ -119,12 +124,12 @@ def prepare(image: np.ndarray, shape: Shape, resize: int | None) -> np.ndarray:
     if resize:
         height, width = image.shape[:2]
         scale = resize / min(height, width)
-        image = images.resize_image(image, max(1, round(height * scale)), max(1, round(width * scale)))
+        image = resize_image(image, max(1, round(height * scale)), max(1, round(width * scale)))
     height, width = image.shape[:2]
     if height >= shape.height and width >= shape.width:
         top, left = (height - shape.height) // 2, (width - shape.width) // 2
         return image[top : top + shape.height, left : left + shape.width]
-    return images.resize_image(image, shape.height, shape.width)
+    return resize_image(image, shape.height, shape.width)
 
 
 def load_split(
@@ -137,8 +142,8 @@ def load_split(
     entries = read_lst(lst_dir, num_classes=num_classes, multi_label=multi_label)
     pixels = np.empty((len(entries), shape.height, shape.width, shape.channels), dtype=np.uint8)
     for row, entry in enumerate(entries):
-        path = images.resolve(image_dir, entry.path, named_in=f"The {lst_dir.name} channel")
-        pixels[row] = prepare(images.load_image(path, shape.channels), shape, resize)
+        path = resolve(image_dir, entry.path, named_in=f"The {lst_dir.name} channel")
+        pixels[row] = prepare(load_image(path, shape.channels), shape, resize)
     if multi_label:
         labels = np.array([entry.labels for entry in entries], dtype=np.float32)
     else:

@@ -18,7 +18,8 @@ from shipyard.algorithms.container import require_torch
 from shipyard.algorithms.image_classification import ALGORITHM
 from shipyard.algorithms.image_classification.dataset import Shape, prepare
 from shipyard.algorithms.image_classification.train import CONFIG_FILE, WEIGHTS_FILE
-from shipyard.algorithms.images import ImagePredictor, to_tensor
+from shipyard.algorithms.vision.predictor import ImagePredictor
+from shipyard.algorithms.vision.training import to_tensor
 
 
 class Classifier(ImagePredictor):

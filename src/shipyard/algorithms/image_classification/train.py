@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from shipyard.algorithms import images
 from shipyard.algorithms.container import TrainingContext, require_torch, run
 from shipyard.algorithms.errors import AlgorithmError
 from shipyard.algorithms.image_classification import ALGORITHM
@@ -24,6 +23,7 @@ from shipyard.algorithms.image_classification.dataset import (
     check_depth,
     load_split,
 )
+from shipyard.algorithms.vision import training
 
 CONFIG_FILE = "image-classification.json"
 WEIGHTS_FILE = "image-classification.pt"
@@ -45,7 +45,7 @@ def fit(ctx: TrainingContext) -> None:
 
     from shipyard.algorithms.image_classification.model import ResNet
 
-    images.configure_torch(torch, ctx.num_cpus)
+    training.configure_torch(torch, ctx.num_cpus)
     net = ResNet(hp["num_layers"], shape, hp["num_classes"])
     trainer = _Trainer(ctx, torch, net, train_x, train_y, validation)
     trainer.train()
@@ -64,8 +64,8 @@ def fit(ctx: TrainingContext) -> None:
 
 
 def _check(hp: dict[str, Any], *, validation: bool) -> None:
-    images.check_checkpoint_frequency(hp)
-    images.scheduler_steps(hp["lr_scheduler_step"])
+    training.check_checkpoint_frequency(hp)
+    training.scheduler_steps(hp["lr_scheduler_step"])
     top_k = hp["top_k"]
     if top_k is not None and top_k > hp["num_classes"]:
         raise AlgorithmError(f"Invalid value {top_k} for hyperparameter top_k: must be no greater than num_classes ({hp['num_classes']})")
@@ -122,7 +122,7 @@ class _Trainer:
         self.pixels = train_x
         self.labels = torch.from_numpy(train_y)
         self.validation = None if validation is None else (validation[0], torch.from_numpy(validation[1]))
-        images.normalize_from(torch, net, train_x)
+        training.normalize_from(torch, net, train_x)
         self.loss = self._loss()
         self.generator = torch.Generator().manual_seed(0)
         self.kept_epoch = 0
@@ -141,10 +141,10 @@ class _Trainer:
         from shipyard.algorithms.image_classification.model import augment
 
         torch, hp = self.torch, self.hp
-        optimizer = images.make_optimizer(torch, self.net.parameters(), hp, decayed=("sgd", "nag"))
-        scheduler = images.make_scheduler(torch, optimizer, hp)
-        stopping = images.EarlyStopping.from_hyperparameters(hp)
-        best = images.BestEpoch()
+        optimizer = training.make_optimizer(torch, self.net.parameters(), hp, decayed=("sgd", "nag"))
+        scheduler = training.make_scheduler(torch, optimizer, hp)
+        stopping = training.EarlyStopping.from_hyperparameters(hp)
+        best = training.BestEpoch()
         count, size = len(self.labels), hp["mini_batch_size"]
         for epoch in range(hp["epochs"]):
             started = time.perf_counter()
@@ -155,7 +155,7 @@ class _Trainer:
                 batch = order[start : start + size]
                 if len(batch) == 1 and count > 1:
                     continue  # batch normalisation needs two samples
-                pixels = images.to_tensor(torch, self.pixels[batch.numpy()])
+                pixels = training.to_tensor(torch, self.pixels[batch.numpy()])
                 logits = self.net(augment(pixels, hp["augmentation_type"], self.generator))
                 loss = self.loss(logits, self.labels[batch])
                 optimizer.zero_grad()
@@ -185,7 +185,7 @@ class _Trainer:
         hits = np.zeros(2)
         with self.torch.no_grad():
             for start in range(0, len(labels), _EVAL_BATCH):
-                batch = images.to_tensor(self.torch, pixels[start : start + _EVAL_BATCH])
+                batch = training.to_tensor(self.torch, pixels[start : start + _EVAL_BATCH])
                 hits += self._hits(self.net(batch), labels[start : start + _EVAL_BATCH])
         return hits / len(labels)
 

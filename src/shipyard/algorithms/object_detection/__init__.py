@@ -10,10 +10,8 @@ pretrained weights. ``validation:mAP`` is the mean average precision at
 ``overlap_threshold`` on the validation channel.
 """
 
-from shipyard.algorithms.content_types import IMAGE, JPEG, JSON, JSONLINES, PNG
+from shipyard.algorithms.content_types import IMAGE, IMAGE_TYPES, JSON, JSONLINES
 from shipyard.algorithms.spec import Algorithm, Hyperparameter, Metric
-
-_IMAGE_TYPES = (IMAGE, JPEG, PNG)
 
 ALGORITHM = Algorithm(
     name="object-detection",
@@ -100,9 +98,9 @@ ALGORITHM = Algorithm(
         Metric("validation:mAP", r"#quality_metric: host=\S+, epoch=\S+, validation mAP <score>=\((\S+)\)", maximize=True),
     ),
     channels={"train": True, "train_annotation": True, "validation": False, "validation_annotation": False},
-    content_types=_IMAGE_TYPES,
+    content_types=IMAGE_TYPES,
     default_content_type=IMAGE,
-    inference_content_types=_IMAGE_TYPES,
+    inference_content_types=IMAGE_TYPES,
     accept_types=(JSON, JSONLINES),
     deep=True,
     notes=(

@@ -16,8 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from shipyard.algorithms import images
 from shipyard.algorithms.errors import AlgorithmError
+from shipyard.algorithms.vision.files import (
+    channel_files,
+    load_image,
+    resize_image,
+    resolve,
+)
 
 
 @dataclass(frozen=True)
@@ -30,16 +35,16 @@ class Split:
 
 def load_split(image_dir: Path, annotation_dir: Path, side: int, *, num_classes: int) -> Split:
     """The images and boxes the annotation files in ``annotation_dir`` describe."""
-    files = images.channel_files(annotation_dir, (".json",))
+    files = channel_files(annotation_dir, (".json",))
     if not files:
         raise AlgorithmError(f"The {annotation_dir.name} channel holds no .json annotation file")
     pixels = np.empty((len(files), side, side, 3), dtype=np.uint8)
     boxes = []
     for row, file in enumerate(files):
         document = _document(file)
-        image = images.load_image(images.resolve(image_dir, document["file"], named_in=file.name))
+        image = load_image(resolve(image_dir, document["file"], named_in=file.name))
         boxes.append(_boxes(document, file.name, image.shape, num_classes))
-        pixels[row] = images.resize_image(image, side, side)
+        pixels[row] = resize_image(image, side, side)
     return Split(pixels, boxes)
 
 

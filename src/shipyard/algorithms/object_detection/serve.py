@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 
 from shipyard.algorithms.container import require_torch
-from shipyard.algorithms.images import ImagePredictor, resize_image, to_tensor
 from shipyard.algorithms.object_detection import ALGORITHM
 from shipyard.algorithms.object_detection.train import CONFIG_FILE, WEIGHTS_FILE
+from shipyard.algorithms.vision.files import resize_image
+from shipyard.algorithms.vision.predictor import ImagePredictor
+from shipyard.algorithms.vision.training import to_tensor
 
 
 class ObjectDetector(ImagePredictor):

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from shipyard.algorithms import images
 from shipyard.algorithms.container import TrainingContext, require_torch, run
 from shipyard.algorithms.errors import AlgorithmError
 from shipyard.algorithms.object_detection import ALGORITHM
 from shipyard.algorithms.object_detection.dataset import Split, load_split
 from shipyard.algorithms.object_detection.evaluation import mean_average_precision
+from shipyard.algorithms.vision import training
 
 CONFIG_FILE = "object-detection.json"
 WEIGHTS_FILE = "object-detection.pt"
@@ -35,7 +35,7 @@ def fit(ctx: TrainingContext) -> None:
     """Train on the job's channels and write the model."""
     torch = require_torch(ALGORITHM)
     hp = ctx.hyperparameters
-    images.scheduler_steps(hp["lr_scheduler_step"])
+    training.scheduler_steps(hp["lr_scheduler_step"])
     freeze = _freeze_pattern(hp["freeze_layer_pattern"])
     has_validation = "validation" in ctx.channels or "validation_annotation" in ctx.channels
     if hp["early_stopping"] and not has_validation:
@@ -49,7 +49,7 @@ def fit(ctx: TrainingContext) -> None:
 
     from shipyard.algorithms.object_detection.model import Detector
 
-    images.configure_torch(torch, ctx.num_cpus)
+    training.configure_torch(torch, ctx.num_cpus)
     net = Detector(hp["num_classes"], hp["base_network"])
     if freeze is not None:
         frozen = 0
@@ -99,7 +99,7 @@ class _Trainer:
         self.pixels = train.pixels
         self.boxes = train.boxes
         self.validation = None if validation is None else (validation.pixels, validation.boxes)
-        images.normalize_from(torch, net, train.pixels)
+        training.normalize_from(torch, net, train.pixels)
         self.generator = torch.Generator().manual_seed(0)
 
     def train(self) -> None:
@@ -111,10 +111,10 @@ class _Trainer:
 
         torch, hp, host = self.torch, self.hp, self.ctx.host
         trainable = [parameter for parameter in self.net.parameters() if parameter.requires_grad]
-        optimizer = images.make_optimizer(torch, trainable, hp, decayed=("sgd", "rmsprop"))
-        scheduler = images.make_scheduler(torch, optimizer, hp)
-        stopping = images.EarlyStopping.from_hyperparameters(hp)
-        best = images.BestEpoch()
+        optimizer = training.make_optimizer(torch, trainable, hp, decayed=("sgd", "rmsprop"))
+        scheduler = training.make_scheduler(torch, optimizer, hp)
+        stopping = training.EarlyStopping.from_hyperparameters(hp)
+        best = training.BestEpoch()
         count, size, epochs = len(self.boxes), hp["mini_batch_size"], hp["epochs"]
         for epoch in range(epochs):
             started = time.perf_counter()
@@ -161,7 +161,7 @@ class _Trainer:
         detections: list[np.ndarray] = []
         with self.torch.no_grad():
             for start in range(0, len(truths), _EVAL_BATCH):
-                batch = images.to_tensor(self.torch, pixels[start : start + _EVAL_BATCH])
+                batch = training.to_tensor(self.torch, pixels[start : start + _EVAL_BATCH])
                 detections += decode(*self.net(batch), self.hp["nms_threshold"])
         return mean_average_precision(detections, truths, self.hp["num_classes"], self.hp["overlap_threshold"])
 
@@ -177,7 +177,7 @@ class _Trainer:
                 found = found.copy()
                 found[:, [1, 3]] = 1 - self.boxes[index][:, [3, 1]]
             boxes.append(found)
-        return images.to_tensor(self.torch, pixels), boxes
+        return training.to_tensor(self.torch, pixels), boxes
 
 
 if __name__ == "__main__":

@@ -1,99 +1,15 @@
-"""What the vision algorithms (Image Classification, Object Detection) share.
-
-- image files: listing a channel's images, resolving the relative paths that ``.lst`` and
-  annotation files name, decoding them (Pillow, imported when first needed);
-- training: the optimizers, learning-rate steps and early stopping that both declare with
-  the same hyperparameter names;
-- inference: :class:`ImagePredictor`, one encoded image per request, answered in JSON or
-  JSON lines (``{"prediction": ...}``).
-
-PyTorch and Pillow come with the ``shipyard[deep]`` extra: callers get ``torch`` from
-:func:`~shipyard.algorithms.container.require_torch` and pass it in.
-"""
+"""Training pieces both vision algorithms declare with the same hyperparameters: optimizers,
+learning-rate steps, early stopping, the best epoch, and torch's threads and seed."""
 
 from __future__ import annotations
 
-import io
-import json
-from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from shipyard.algorithms.content_types import IMAGE, JPEG, JSON, JSONLINES, PNG, mime
-from shipyard.algorithms.errors import (
-    AlgorithmError,
-    BadRequest,
-    UnsupportedContentType,
-)
-from shipyard.algorithms.inference import negotiate
-
-#: The request types of both algorithms' handlers.
-IMAGE_TYPES = (IMAGE, JPEG, PNG)
-
-
-def channel_files(directory: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    """The files under ``directory`` whose names end in one of ``suffixes``, in path order
-    (hidden files and folders skipped)."""
-    if not directory.is_dir():
-        return []
-    return sorted(
-        path
-        for path in directory.rglob("*")
-        if path.is_file()
-        and path.suffix.lower() in suffixes
-        and not any(part.startswith(".") for part in path.relative_to(directory).parts)
-    )
-
-
-def resolve(directory: Path, relative: str, *, named_in: str) -> Path:
-    """The file ``relative`` inside channel ``directory``; AlgorithmError if it is not there."""
-    root = directory.resolve()
-    path = (root / relative.strip()).resolve()
-    if not path.is_relative_to(root):
-        raise AlgorithmError(f"{named_in} names {relative!r}, which is outside the {directory.name} channel")
-    if not path.is_file():
-        raise AlgorithmError(f"{named_in} names {relative!r}, which is not in the {directory.name} channel")
-    return path
-
-
-def decode_image(data: bytes, channels: int = 3) -> np.ndarray:
-    """An encoded JPEG/PNG image as a ``height x width x channels`` uint8 array.
-
-    Raises ValueError if ``data`` is not an image Pillow reads.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            converted = image.convert("L" if channels == 1 else "RGB")
-    except (UnidentifiedImageError, OSError) as error:
-        raise ValueError(f"not a JPEG or PNG image ({error})") from None
-    array = np.array(converted, dtype=np.uint8)
-    return array[:, :, None] if array.ndim == 2 else array
-
-
-def load_image(path: Path, channels: int = 3) -> np.ndarray:
-    """The image file at ``path`` (see :func:`decode_image`); AlgorithmError naming it if unreadable."""
-    try:
-        return decode_image(path.read_bytes(), channels)
-    except ValueError as error:
-        raise AlgorithmError(f"Cannot read image {path.name}: {error}") from None
-
-
-def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """``image`` (``H x W x C`` uint8) resized to ``height x width`` with bilinear filtering."""
-    from PIL import Image
-
-    if image.shape[:2] == (height, width):
-        return image
-    channels = image.shape[2]
-    resized = Image.fromarray(image[:, :, 0] if channels == 1 else image).resize((width, height), Image.Resampling.BILINEAR)
-    array = np.array(resized, dtype=np.uint8)
-    return array[:, :, None] if array.ndim == 2 else array
+from shipyard.algorithms.errors import AlgorithmError
 
 
 def scheduler_steps(text: str | None) -> list[int]:
@@ -229,40 +145,3 @@ def check_checkpoint_frequency(hyperparameters: Mapping[str, Any]) -> None:
         raise AlgorithmError(
             f"Invalid value {frequency} for hyperparameter checkpoint_frequency: must be no greater than epochs ({hyperparameters['epochs']})"
         )
-
-
-class ImagePredictor(ABC):
-    """An inference handler for one encoded image per request.
-
-    Requests are ``image/jpeg``, ``image/png`` or ``application/x-image``; responses are
-    ``application/json`` (:meth:`json_body` of the prediction) or ``application/jsonlines``
-    (``{"prediction": ...}`` on one line, as batch transform writes).
-    """
-
-    content_types: tuple[str, ...] = IMAGE_TYPES
-    accept_types: tuple[str, ...] = (JSON, JSONLINES)
-    channels: int = 3
-
-    @abstractmethod
-    def predict(self, image: np.ndarray) -> Any:
-        """The prediction for one ``H x W x C`` uint8 image."""
-
-    def json_body(self, prediction: Any) -> Any:
-        """The ``application/json`` document of ``prediction``."""
-        return {"prediction": prediction}
-
-    def invoke(self, body: bytes, content_type: str, accept: str | None) -> tuple[bytes, str]:
-        """Decode the image, predict, encode the answer."""
-        response_type = negotiate(accept, self.accept_types, JSON)
-        if mime(content_type) not in self.content_types:
-            raise UnsupportedContentType(content_type, self.content_types)
-        if not body:
-            raise BadRequest("The request holds no image")
-        try:
-            image = decode_image(body, self.channels)
-        except ValueError as error:
-            raise BadRequest(f"Cannot read the request image: {error}") from None
-        prediction = self.predict(image)
-        if response_type == JSONLINES:
-            return (json.dumps({"prediction": prediction}) + "\n").encode(), response_type
-        return json.dumps(self.json_body(prediction)).encode(), response_type
