@@ -1,4 +1,5 @@
-"""Shipyard quickstart: feature engineering and training, the SageMaker way, on this machine.
+"""Shipyard quickstart: feature engineering, training and deployment, the SageMaker way, on
+this machine.
 
 Start the server, then run this in another terminal:
 
@@ -13,9 +14,12 @@ The walkthrough:
   2. create an IAM role SageMaker may assume, allowed to use that bucket;
   3. a processing job standardizes the features and splits them into train / validation;
   4. a script-mode training job fits a logistic regression and reports its accuracy;
-  5. print the job's metrics and where the model is.
+  5. print the job's metrics and where the model is;
+  6. deploy the model to an endpoint (script mode: an inference.py beside train.py);
+  7. invoke the endpoint through sagemaker-runtime and print a prediction, then delete it.
 
-The job scripts use only the standard library, so they run wherever the server's Python runs.
+The job and inference scripts use only the standard library, so they run wherever the
+server's Python runs.
 """
 
 from __future__ import annotations
@@ -102,6 +106,31 @@ TRAIN = """
 
     with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w") as handle:
         json.dump({"weights": weights, "bias": bias}, handle)
+"""
+
+
+# --- The inference script: runs inside the endpoint's model server ---------------------
+# The SageMaker inference toolkit's convention: model_fn loads what training wrote to
+# SM_MODEL_DIR (unpacked from model.tar.gz), input_fn decodes a request, predict_fn predicts.
+INFERENCE = """
+    import json, math, os
+
+    def model_fn(model_dir):
+        with open(os.path.join(model_dir, "model.json")) as handle:
+            return json.load(handle)
+
+    def input_fn(body, content_type):
+        text = body.decode() if isinstance(body, bytes) else body
+        return [[float(value) for value in line.split(",")] for line in text.splitlines() if line.strip()]
+
+    def predict_fn(rows, model):
+        def probability(x):
+            z = model["bias"] + sum(w * v for w, v in zip(model["weights"], x))
+            return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return [round(probability(row), 4) for row in rows]
+
+    def output_fn(probabilities, accept):
+        return json.dumps({"predictions": probabilities}), "application/json"
 """
 
 
@@ -213,7 +242,8 @@ def main() -> None:
 
     # 4. Script-mode training job: the SDK uploads the code as sourcedir.tar.gz and names it
     # (and the entry point) in JSON-encoded hyperparameters; so do we.
-    s3.put_object(Bucket=bucket, Key="code/sourcedir.tar.gz", Body=sourcedir({"train.py": textwrap.dedent(TRAIN)}))
+    code = {"train.py": textwrap.dedent(TRAIN), "inference.py": textwrap.dedent(INFERENCE)}
+    s3.put_object(Bucket=bucket, Key="code/sourcedir.tar.gz", Body=sourcedir(code))
     training = f"quickstart-train-{run}"
     print(f"4. training job {training}")
 
@@ -255,6 +285,44 @@ def main() -> None:
         print(f"  {metric['MetricName']} = {metric['Value']:.4f}")
     print(f"  model: {job['ModelArtifacts']['S3ModelArtifacts']}")
     print(f"  the job's log: shipyard logs {training}")
+
+    # 6. Deploy: a model (the artifacts, the image, the inference code), an endpoint config
+    # (one variant on one instance) and the endpoint; boto3's waiter follows it to InService.
+    endpoint = f"quickstart-{run}"
+    print(f"6. endpoint {endpoint}")
+    sagemaker.create_model(
+        ModelName=endpoint,
+        ExecutionRoleArn=role,
+        PrimaryContainer={
+            "Image": SKLEARN_IMAGE,
+            "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"],
+            "Environment": {
+                "SAGEMAKER_PROGRAM": "inference.py",
+                "SAGEMAKER_SUBMIT_DIRECTORY": f"s3://{bucket}/code/sourcedir.tar.gz",
+            },
+        },
+    )
+    variant = {"VariantName": "AllTraffic", "ModelName": endpoint, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+    sagemaker.create_endpoint_config(EndpointConfigName=endpoint, ProductionVariants=[variant])
+    sagemaker.create_endpoint(EndpointName=endpoint, EndpointConfigName=endpoint)
+    try:
+        sagemaker.get_waiter("endpoint_in_service").wait(EndpointName=endpoint, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
+    except WaiterError:
+        reason = sagemaker.describe_endpoint(EndpointName=endpoint).get("FailureReason", "(none)")
+        print(f"  the endpoint failed: {reason}\n  see the log: shipyard logs {endpoint} --kind endpoint", file=sys.stderr)
+        sys.exit(1)
+    print("  InService")
+
+    # 7. Invoke it with a validation row (features only; the label is the last column).
+    row = s3.get_object(Bucket=bucket, Key="features/validation/validation.csv")["Body"].read().decode().splitlines()[0]
+    *features, label = row.split(",")
+    answer = boto3.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName=endpoint, ContentType="text/csv", Accept="application/json", Body=",".join(features)
+    )
+    probability = json.loads(answer["Body"].read())["predictions"][0]
+    print(f"7. prediction: P(label=1) = {probability:.4f} (the row's label: {label})")
+    sagemaker.delete_endpoint(EndpointName=endpoint)
+    print(f"  endpoint {endpoint} deleted")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,15 @@ from shipyard.testing import RunningServer, start_server
 from shipyard.testing.postgres import temporary_database
 
 
+#: The session servers' capacity: room for several endpoints beside the jobs of the tests
+#: (the scheduler pins hosts to the real CPUs, shared when vCPUs outnumber them).
+SESSION_CAPACITY = {"SHIPYARD_CPUS": "16", "SHIPYARD_MEMORY": "65536"}
+
+
 @pytest.fixture(scope="session")
 def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """The session's server with SQLite metadata (the default backend)."""
-    with start_server(tmp_path_factory.mktemp("server-sqlite")) as running:
+    with start_server(tmp_path_factory.mktemp("server-sqlite"), extra_env=SESSION_CAPACITY) as running:
         yield running
 
 
@@ -23,7 +28,7 @@ def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 def postgresql_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """The session's server with PostgreSQL metadata."""
     workdir = tmp_path_factory.mktemp("server-postgresql")
-    with temporary_database() as url, start_server(workdir, database_url=url) as running:
+    with temporary_database() as url, start_server(workdir, database_url=url, extra_env=SESSION_CAPACITY) as running:
         yield running
 
 

@@ -53,6 +53,12 @@ class Settings:
     gpus: int = -1
     #: Seconds a stopped job has between SIGTERM and SIGKILL to save its work.
     job_stop_grace: int = 30
+    #: Endpoint data capture: seconds at most between a captured invocation and its
+    #: object in S3 (records are buffered and written together).
+    capture_flush_seconds: float = 60
+    #: Endpoint invocation metrics: seconds at most between an invocation and its
+    #: CloudWatch aggregates in the database.
+    metrics_flush_seconds: float = 10
 
     @property
     def scheme(self) -> str:
@@ -106,6 +112,8 @@ def _coerce(settings_field: dataclasses.Field, value: Any) -> Any:
     kind = settings_field.type
     if kind == "int":
         return int(value)
+    if kind == "float":
+        return float(value)
     if kind == "bool":
         return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
     if kind == "Path":

@@ -12,7 +12,7 @@ from shipyard.testing import start_server
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "quickstart.py"
 
 
-def test_quickstart_trains_a_model(tmp_path):
+def test_quickstart_trains_deploys_and_predicts(tmp_path):
     with start_server(tmp_path) as server:
         finished = subprocess.run(
             [sys.executable, str(EXAMPLE)],
@@ -34,3 +34,10 @@ def test_quickstart_trains_a_model(tmp_path):
         assert key.endswith("/output/model.tar.gz")
         head = server.client("s3").head_object(Bucket=bucket, Key=key)
         assert head["ContentLength"] > 0
+
+        prediction = re.search(r"^7\. prediction: P\(label=1\) = ([0-9.]+) \(the row's label: ([01])\)$", finished.stdout, re.MULTILINE)
+        assert prediction, finished.stdout
+        probability, label = float(prediction.group(1)), int(prediction.group(2))
+        assert 0.0 <= probability <= 1.0
+        assert (probability >= 0.5) == bool(label), finished.stdout  # a confident model, on a well-separated row
+        assert server.client("sagemaker").list_endpoints()["Endpoints"] == []

@@ -24,8 +24,9 @@ from shipyard.errors import AwsError
 #: Stop listing after this many problems, as AWS does.
 _MAX_REPORTED = 10
 
-#: Services that answer a constraint violation with their own code (CloudWatch Logs).
-_SERVICE_CODES = {"logs": "InvalidParameterException"}
+#: Services that answer a constraint violation with their own code (CloudWatch Logs,
+#: SageMaker Runtime).
+_SERVICE_CODES = {"logs": "InvalidParameterException", "sagemaker-runtime": "ValidationError"}
 
 
 def validate_input(operation: OperationModel, params: dict[str, Any], *, skip: Collection[str] = ()) -> None:

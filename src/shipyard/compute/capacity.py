@@ -170,6 +170,31 @@ class CapacityScheduler:
             admitted.append(Admission(key, self._held[key]))
         return admitted
 
+    def take(self, key: str, instance_type_name: str) -> Resources:
+        """Hold one host of ``instance_type_name`` now, ahead of the queue, under ``key``.
+
+        For an endpoint instance, which serves until it is deleted and so cannot wait in a
+        queue behind jobs: it gets what is free now or an ``InsufficientCapacity`` error that
+        says what is missing.
+        """
+        kind = check_fits(instance_type_name, 1, self.capacity)
+        free = self.free
+        if not _fits(kind, 1, free):
+            needed = [_plural(kind.vcpus, "vCPU"), f"{kind.memory_mib} MiB"]
+            available = [_plural(free.cpus, "vCPU"), f"{free.memory_mib} MiB"]
+            if kind.gpus:
+                needed.append(_plural(kind.gpus, "GPU"))
+                available.append(_plural(free.gpus, "GPU"))
+            raise AwsError(
+                "InsufficientCapacity",
+                f"Not enough free capacity for an {kind.name} instance: it needs {_enumerate(needed)}; "
+                f"{_enumerate(available)} are free (running jobs and endpoints hold the rest).",
+                400,
+            )
+        resources = self._allocate(kind)
+        self._held[key] = [resources]
+        return resources
+
     def release(self, key: str) -> None:
         """Free what the job ``key`` holds (nothing happens if it holds nothing)."""
         self._held.pop(key, None)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from shipyard.jobs.spec import HostEvent, HostResult, HostSpec
+from shipyard.jobs.spec import HostEvent, HostResult, Resources
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,23 @@ class HostState:
     out_of_memory: bool = False
 
 
+class LaunchSpec(Protocol):
+    """What an executor starts a process for: a job host's :class:`~shipyard.jobs.spec.HostSpec`
+    or an endpoint instance's :class:`~shipyard.serving.spec.WorkerSpec`."""
+
+    @property
+    def resources(self) -> Resources: ...
+
+    @property
+    def label(self) -> str:
+        """Names what the executor makes for the process (its cgroup)."""
+        ...
+
+    def write(self, host_dir: Path) -> None:
+        """Write the spec's file into ``host_dir``, where the started process reads it."""
+        ...
+
+
 class Executor(Protocol):
     """Runs job hosts. Every method is safe to call from the event loop (none blocks long)."""
 
@@ -58,7 +75,7 @@ class Executor(Protocol):
         """Let go of what :meth:`prepare` made; started hosts run on. At server shutdown."""
         ...
 
-    async def start(self, spec: HostSpec, host_dir: Path) -> HostHandle:
+    async def start(self, spec: LaunchSpec, host_dir: Path) -> HostHandle:
         """Write ``spec`` into ``host_dir`` and start its runner; returns at once."""
         ...
 

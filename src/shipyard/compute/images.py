@@ -9,6 +9,7 @@ recognises the repository name and runs the equivalent on this machine. Short na
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -31,6 +32,11 @@ FRAMEWORKS = {
     "sagemaker-xgboost": "xgboost",
     "sagemaker-base-python": "python",
     "python": "python",
+    # The inference images of the same frameworks (CreateModel).
+    "pytorch-inference": "pytorch",
+    "huggingface-pytorch-inference": "pytorch",
+    "tensorflow-inference": "tensorflow",
+    "mxnet-inference": "mxnet",
 }
 
 _ECR = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/(?P<repo>[^:@]+)(?:[:@].*)?$")
@@ -93,6 +99,40 @@ async def resolve_processing_image(
     if app.get("ContainerEntrypoint"):
         return Image(uri=uri, kind="command")
     raise _unknown(uri)
+
+
+async def resolve_serving_image(
+    uri: str, environment: dict[str, str], local_path: Callable[[str], Awaitable[str | None]]
+) -> Image:
+    """The image of a model's container (``CreateModel``).
+
+    A framework image serves in script mode (the inference toolkit's ``inference.py``);
+    ``sagemaker-xgboost`` without ``SAGEMAKER_PROGRAM`` is the built-in XGBoost algorithm's
+    server; a local image must hold a ``serve`` executable.
+    """
+    if (path := await _local(uri, local_path)) is not None:
+        if not os.access(os.path.join(path, "serve"), os.X_OK):
+            raise AwsError(
+                "ValidationException",
+                f"The local image {uri!r} ({path}) has no executable 'serve', so it cannot host a model.",
+            )
+        return Image(uri=uri, kind="local", path=path)
+    repo = repository(uri)
+    builtin = catalog.by_repository().get(repo)
+    if repo in FRAMEWORKS and ("SAGEMAKER_PROGRAM" in environment or builtin is None):
+        return Image(uri=uri, kind="script", framework=FRAMEWORKS[repo])
+    if builtin is not None:
+        return Image(uri=uri, kind="builtin", algorithm=builtin.module)
+    if repo in catalog.NOT_AVAILABLE:
+        raise AwsError(
+            "ValidationException",
+            f"The built-in algorithm {repo} is not available on Shipyard; `shipyard algorithms` lists those that are.",
+        )
+    raise AwsError(
+        "ValidationException",
+        f"Image {uri!r} is neither a SageMaker framework image, a built-in algorithm nor a registered "
+        "local image with a 'serve' executable (shipyard images add NAME DIR).",
+    )
 
 
 async def _local(uri: str, local_path: Callable[[str], Awaitable[str | None]]) -> str | None:

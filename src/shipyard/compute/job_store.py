@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shipyard.compute.records import ACTIVE, Job, JobKind
 from shipyard.store.database import Database
+from shipyard.store.listing_query import ListQuery, page_select
 from shipyard.store.records import AnyRow, now_ms
 from shipyard.store.tables import job_metrics, jobs, local_images, sagemaker_tags
 
@@ -25,24 +25,6 @@ T = TypeVar("T")
 
 class JobExists(Exception):
     """A job of that kind and name exists in the region already."""
-
-
-@dataclass(frozen=True)
-class JobQuery:
-    """ListTrainingJobs' / ListProcessingJobs' filters, sort and page position."""
-
-    name_contains: str | None = None
-    status: str | None = None
-    created_after_ms: int | None = None
-    created_before_ms: int | None = None
-    modified_after_ms: int | None = None
-    modified_before_ms: int | None = None
-    #: "Name", "CreationTime" or "Status".
-    sort_by: str = "CreationTime"
-    descending: bool = True
-    #: The sort key and id of the last job of the previous page.
-    after: tuple[Any, int] | None = None
-    limit: int = 10
 
 
 class JobStore:
@@ -114,31 +96,11 @@ class JobStore:
 
         return await self._database.write(apply)
 
-    async def list(self, kind: JobKind, region: str, query: JobQuery) -> list[Job]:
+    async def list(self, kind: JobKind, region: str, query: ListQuery) -> list[Job]:
         """One page (``limit`` + 1 rows, so the caller sees whether more follow)."""
 
         def find(conn: Connection) -> list[Job]:
-            where = [jobs.c.kind == kind, jobs.c.region == region]
-            if query.name_contains:
-                where.append(jobs.c.name.contains(query.name_contains, autoescape=True))
-            if query.status:
-                where.append(jobs.c.status == query.status)
-            for column, after, before in (
-                (jobs.c.created_ms, query.created_after_ms, query.created_before_ms),
-                (jobs.c.modified_ms, query.modified_after_ms, query.modified_before_ms),
-            ):
-                if after is not None:
-                    where.append(column > after)
-                if before is not None:
-                    where.append(column < before)
-            column = {"Name": jobs.c.name, "Status": jobs.c.status}.get(query.sort_by, jobs.c.created_ms)
-            if query.after is not None:
-                value, last_id = query.after
-                beyond = column < value if query.descending else column > value
-                tie = jobs.c.id < last_id if query.descending else jobs.c.id > last_id
-                where.append(or_(beyond, and_(column == value, tie)))
-            order = (column.desc(), jobs.c.id.desc()) if query.descending else (column.asc(), jobs.c.id.asc())
-            rows = conn.execute(select(jobs).where(*where).order_by(*order).limit(query.limit + 1))
+            rows = conn.execute(page_select(jobs, [jobs.c.kind == kind, jobs.c.region == region], query))
             return [_job(row) for row in rows]
 
         return await self._database.read(find)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from shipyard.compute.cgroups import CGROUP_ROOT, MemoryCgroup
-from shipyard.compute.executor import HostHandle, HostState
+from shipyard.compute.executor import HostHandle, HostState, LaunchSpec
 from shipyard.jobs.spec import (
     OPT_ML,
     OUTPUT_LOG,
@@ -31,7 +31,6 @@ from shipyard.jobs.spec import (
     SPARE,
     HostEvent,
     HostResult,
-    HostSpec,
     read_events,
     read_lines,
 )
@@ -63,15 +62,15 @@ class LocalExecutor:
         self._use_spare = spare
         self._spare: subprocess.Popen[bytes] | None = None
 
-    async def start(self, spec: HostSpec, host_dir: Path) -> HostHandle:
+    async def start(self, spec: LaunchSpec, host_dir: Path) -> HostHandle:
         """Write ``spec`` into ``host_dir`` and start its runner; returns at once."""
         return await asyncio.to_thread(self._start, spec, host_dir)
 
-    def _start(self, spec: HostSpec, host_dir: Path) -> HostHandle:
+    def _start(self, spec: LaunchSpec, host_dir: Path) -> HostHandle:
         (host_dir / OPT_ML).mkdir(parents=True, exist_ok=True)
         spec.write(host_dir)
         cgroup = MemoryCgroup.create(
-            f"{spec.job_name}-{spec.host}-{secrets.token_hex(4)}", spec.resources.memory_mib, self._cgroup_root
+            f"{spec.label}-{secrets.token_hex(4)}", spec.resources.memory_mib, self._cgroup_root
         )
         # No kernel-enforced limit: the runner caps the job's address space instead.
         extra_env = {RLIMIT_SWITCH: "1"} if cgroup is None else {}

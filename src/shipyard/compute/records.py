@@ -13,7 +13,9 @@ what the job became; its keys:
   "stream": log stream name, "ended": bool}}``;
 - ``start_ms`` (launched), ``end_ms``; ``training_start_ms`` / ``training_end_ms``;
 - ``model_artifacts``, ``output_data``, ``outputs`` (processing: name -> S3 URI);
-- ``final_metrics``: ``{name: [value, timestamp_ms]}``, the latest value of each metric.
+- ``final_metrics``: ``{name: [value, timestamp_ms]}``, the latest value of each metric;
+- ``model`` (transform): the model the job runs, as :class:`~shipyard.jobs.spec.HostSpec`'s
+  ``model`` holds it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-JobKind = Literal["training", "processing"]
+JobKind = Literal["training", "processing", "transform"]
 
 #: Statuses in which a job still has work to do (the supervisor's concern).
 ACTIVE = ("InProgress", "Stopping")
@@ -37,7 +39,7 @@ _MESSAGES = {
 
 @dataclass
 class Job:
-    """One training or processing job."""
+    """One training, processing or batch transform job."""
 
     id: int
     kind: JobKind
@@ -68,10 +70,18 @@ class Job:
 
     @property
     def cluster(self) -> dict[str, Any]:
-        """``ResourceConfig`` (training) or ``ProcessingResources.ClusterConfig`` (processing)."""
+        """``ResourceConfig`` (training), ``ProcessingResources.ClusterConfig`` (processing)
+        or ``TransformResources`` (transform)."""
         if self.kind == "processing":
             return self.request["ProcessingResources"]["ClusterConfig"]
+        if self.kind == "transform":
+            return self.request["TransformResources"]
         return self.request.get("ResourceConfig") or {}
+
+    @property
+    def role_arn(self) -> str:
+        """The role the job runs as: its ``RoleArn``; a transform job's model's execution role."""
+        return self.request.get("RoleArn") or self.details.get("model", {}).get("role_arn", "")
 
     @property
     def max_runtime_seconds(self) -> int:

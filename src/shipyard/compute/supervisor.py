@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import socket
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from shipyard.compute.capacity import CapacityScheduler
 from shipyard.compute.executor import Executor, HostHandle, HostState
 from shipyard.compute.job_store import JobStore
 from shipyard.compute.metrics import MetricParser
+from shipyard.compute.network import free_port
 from shipyard.compute.records import Job
 from shipyard.compute.roles import JobRoles
 from shipyard.errors import AwsError
@@ -31,7 +31,11 @@ from shipyard.store.records import now_ms
 log = logging.getLogger("shipyard.jobs")
 
 #: Where each kind of job logs, as on SageMaker.
-LOG_GROUPS = {"training": "/aws/sagemaker/TrainingJobs", "processing": "/aws/sagemaker/ProcessingJobs"}
+LOG_GROUPS = {
+    "training": "/aws/sagemaker/TrainingJobs",
+    "processing": "/aws/sagemaker/ProcessingJobs",
+    "transform": "/aws/sagemaker/TransformJobs",
+}
 
 #: Reason given to jobs whose process did not survive a server restart.
 RESTARTED = "InternalServerError: the server restarted during the job"
@@ -204,14 +208,14 @@ class JobSupervisor:
     async def _launch(self, job: Job, resources: list[Resources]) -> None:
         hosts = [f"algo-{index + 1}" for index in range(len(resources))]
         try:
-            credentials = await self._roles.assume(job.request["RoleArn"], "SageMaker", job.max_runtime_seconds)
+            credentials = await self._roles.assume(job.role_arn, "SageMaker", job.max_runtime_seconds)
         except AwsError as error:  # the role was deleted or changed since CreateTrainingJob
             self._scheduler.release(job.key)
             await self._fail(job, f"ClientError: {error.message}")
             return
         started_ms = now_ms()
         epoch = started_ms // 1000
-        port = _free_port()
+        port = free_port()  # the job's rendezvous (torch.distributed's MASTER_PORT)
         image = Image(**job.details["image"])
         launched: dict[str, Any] = {}
         try:
@@ -232,6 +236,7 @@ class JobSupervisor:
                     stop_grace_seconds=self._stop_grace,
                     ca_bundle=self._ca_bundle,
                     venv_cache=str(self._jobs_dir / "venvs"),
+                    model=job.details.get("model", {}),
                 )
                 handle = await self._executor.start(spec, self._jobs_dir / job.kind / job.name / host)
                 launched[host] = {
@@ -457,11 +462,5 @@ def _stream_name(job: Job, host: str, epoch: int) -> str:
     """SageMaker's log stream names: ``<job>/algo-1-<epoch seconds>``."""
     return f"{job.name}/{host}-{epoch}"
 
-
-def _free_port() -> int:
-    """A port for the job's rendezvous (torch.distributed's MASTER_PORT)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 

@@ -45,6 +45,18 @@ class Who:
 
 def fetch(s3: S3, source: DataSource, destination: Path, who: Who) -> int:
     """Download ``source`` into ``destination``; returns how many objects this host got."""
+    items = list_objects(s3, source, who)
+    destination.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(PARALLEL_DOWNLOADS) as pool:
+        done = [pool.submit(_download, s3, item, destination, source, who) for item in items]
+        for future in done:
+            future.result()
+    return len(items)
+
+
+def list_objects(s3: S3, source: DataSource, who: Who) -> list[tuple[str, str, str]]:
+    """The objects of ``source`` this host gets, in key order: (bucket, key, path relative
+    to the source, where the object goes under a destination folder)."""
     if source.data_type == "AugmentedManifestFile":
         raise ClientError(f"AugmentedManifestFile input ({source.uri}) is not supported by Shipyard; use S3Prefix or ManifestFile.")
     if source.data_type not in ("S3Prefix", "ManifestFile"):
@@ -57,12 +69,7 @@ def fetch(s3: S3, source: DataSource, destination: Path, who: Who) -> int:
     items.sort()
     if source.distribution == "ShardedByS3Key":
         items = items[who.hosts.index(who.host) :: len(who.hosts)]
-    destination.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(PARALLEL_DOWNLOADS) as pool:
-        done = [pool.submit(_download, s3, item, destination, source, who) for item in items]
-        for future in done:
-            future.result()
-    return len(items)
+    return items
 
 
 def _prefix_items(s3: S3, bucket: str, prefix: str, source: DataSource, who: Who) -> list[tuple[str, str, str]]:

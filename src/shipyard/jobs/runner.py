@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from shipyard.jobs.context import Job
@@ -18,15 +19,23 @@ from shipyard.jobs.isolation import child_setup, isolate, pin_cpus
 from shipyard.jobs.joblog import JobLog
 from shipyard.jobs.processing import run_processing
 from shipyard.jobs.s3 import S3, prewarm
-from shipyard.jobs.spec import RUNNER_LOG, SPARE, HostResult, HostSpec
+from shipyard.jobs.spec import RUNNER_LOG, SPARE, HostResult, HostSpec, JobKind
 from shipyard.jobs.stopping import StopSignal
 from shipyard.jobs.training import run_training
+from shipyard.jobs.transform import run_transform
 
 INTERNAL_ERROR = "InternalServerError: We encountered an internal error. Please try again."
 #: The final event's StatusMessage by job kind and outcome (Failed uses the reason).
 FINAL_MESSAGES = {
     "training": {"Completed": "Training job completed", "Stopped": "Training job stopped"},
     "processing": {"Completed": "Processing job completed", "Stopped": "Processing job stopped"},
+    "transform": {"Completed": "Transform job completed", "Stopped": "Transform job stopped"},
+}
+#: What runs a host of each kind of job.
+FLOWS: dict[JobKind, Callable[[Job], HostResult]] = {
+    "training": run_training,
+    "processing": run_processing,
+    "transform": run_transform,
 }
 
 
@@ -74,7 +83,7 @@ def run(host_dir: Path) -> HostResult:
             if note:
                 log.info(f"Note: {note}")
         job = Job(spec, host_dir, log, stop, ml, S3(spec), child_setup(spec.resources))
-        result = run_processing(job) if spec.kind == "processing" else run_training(job)
+        result = FLOWS[spec.kind](job)
     except Exception:
         log.exception("The runner failed")
         result = HostResult("Failed", failure_reason=INTERNAL_ERROR)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 from pathlib import Path
-from typing import Any
-
-from shipyard.jobs.spec import HostSpec
+from typing import Any, Protocol
 
 CHUNK = 1 << 20
 #: Files below this size go up in one PutObject (boto3's own multipart threshold is 8 MiB).
@@ -55,10 +53,23 @@ def prewarm() -> None:
     )
 
 
+class S3Access(Protocol):
+    """Where and as whom to reach S3: a job's HostSpec or an endpoint worker's WorkerSpec."""
+
+    @property
+    def endpoint_url(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def credentials(self) -> dict[str, str]: ...
+    @property
+    def ca_bundle(self) -> str: ...
+
+
 class S3:
     """A lazily made boto3 S3 client for the job's endpoint, region and credentials."""
 
-    def __init__(self, spec: HostSpec) -> None:
+    def __init__(self, spec: S3Access) -> None:
         self._spec = spec
         self._client: Any = None
         self._lock = threading.Lock()

@@ -42,7 +42,7 @@ RESULT = "result.json"
 #: cgroup: the runner then caps the job's address space (RLIMIT_AS) at the instance's memory.
 RLIMIT_SWITCH = "SHIPYARD_RLIMIT_AS"
 
-JobKind = Literal["training", "processing"]
+JobKind = Literal["training", "processing", "transform"]
 ImageKind = Literal["script", "local", "builtin", "command"]
 Outcome = Literal["Completed", "Failed", "Stopped"]
 
@@ -91,7 +91,8 @@ class HostSpec:
     as epoch seconds): the runner reads the SageMaker fields it needs from it
     (``HyperParameters``, ``InputDataConfig``, ``OutputDataConfig``, ``CheckpointConfig``,
     ``Environment``, ``AlgorithmSpecification``; for processing ``ProcessingInputs``,
-    ``ProcessingOutputConfig``, ``AppSpecification``).
+    ``ProcessingOutputConfig``, ``AppSpecification``; for batch transform ``TransformInput``,
+    ``TransformOutput``, ``DataProcessing``, ``BatchStrategy``...).
     """
 
     kind: JobKind
@@ -118,6 +119,15 @@ class HostSpec:
     ca_bundle: str = ""
     #: Cache directory for script-mode virtualenvs (requirements.txt), shared by jobs.
     venv_cache: str = ""
+    #: Batch transform: the model it runs, resolved by the server: ``containers`` (
+    #: :class:`~shipyard.serving.spec.ContainerSpec` dicts), ``mode`` (Serial or Direct) and
+    #: ``role_arn`` (the model's ExecutionRoleArn, whose credentials the job has).
+    model: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """A name for what the executor makes for this host (its cgroup)."""
+        return f"{self.job_name}-{self.host}"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)

@@ -43,6 +43,8 @@ def create_app(settings: Settings) -> ASGIApp:
         nonlocal gateway
         runtime = await open_runtime(settings)
         await runtime.supervisor.start()
+        await runtime.fleet.start()
+        await runtime.dataplane.start()
         gateway = Gateway(runtime, ROUTERS)
         try:
             yield

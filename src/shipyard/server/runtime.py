@@ -18,7 +18,12 @@ from shipyard.iam.authorizer import Authorizer
 from shipyard.iam.sessions import SessionStore
 from shipyard.iam.store import IamStore
 from shipyard.logs import LogStore
+from shipyard.monitoring.metric_store import MetricStore
 from shipyard.services.runtime import Runtime
+from shipyard.serving.dataplane import DataPlane
+from shipyard.serving.fleet import EndpointFleet
+from shipyard.serving.launch import WORKER
+from shipyard.serving.store import HostingStore
 from shipyard.store import AccountStore, BlobStore, Database, S3Store
 
 
@@ -74,16 +79,39 @@ async def open_runtime(settings: Settings) -> Runtime:
         memory_mib=settings.memory or None,
         gpus=None if settings.gpus < 0 else settings.gpus,
     )
+    scheduler = CapacityScheduler(capacity)
+    ca_bundle = str(Path(settings.tls_ca or settings.tls_cert).resolve()) if settings.tls_cert else ""
     supervisor = JobSupervisor(
         store=jobs,
         executor=LocalExecutor(spare=True),
-        scheduler=CapacityScheduler(capacity),
+        scheduler=scheduler,
         roles=roles,
         logs=logs,
         jobs_dir=settings.data_dir.resolve() / "jobs",
         endpoint_url=settings.endpoint_url,
-        ca_bundle=str(Path(settings.tls_ca or settings.tls_cert).resolve()) if settings.tls_cert else "",
+        ca_bundle=ca_bundle,
         stop_grace_seconds=settings.job_stop_grace,
+    )
+    hosting = HostingStore(database)
+    images = ImageStore(database)
+    fleet = EndpointFleet(
+        store=hosting,
+        executor=LocalExecutor(runner=WORKER),
+        scheduler=scheduler,
+        roles=roles,
+        logs=logs,
+        image_path=images.path,
+        instances_dir=settings.data_dir.resolve() / "endpoints",
+        endpoint_url=settings.endpoint_url,
+        ca_bundle=ca_bundle,
+        on_release=supervisor.wake,
+    )
+    metrics = MetricStore(database)
+    dataplane = DataPlane(
+        s3=s3,
+        metrics=metrics,
+        capture_flush_seconds=settings.capture_flush_seconds,
+        metrics_flush_seconds=settings.metrics_flush_seconds,
     )
     return Runtime(
         settings=settings,
@@ -99,8 +127,13 @@ async def open_runtime(settings: Settings) -> Runtime:
         logs=logs,
         jobs=jobs,
         tags=TagStore(database),
-        images=ImageStore(database),
+        images=images,
         roles=roles,
         capacity=capacity,
+        scheduler=scheduler,
         supervisor=supervisor,
+        hosting=hosting,
+        fleet=fleet,
+        metrics=metrics,
+        dataplane=dataplane,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shipyard.audit import AuditLog
-from shipyard.compute.capacity import MachineCapacity
+from shipyard.compute.capacity import CapacityScheduler, MachineCapacity
 from shipyard.compute.job_store import ImageStore, JobStore, TagStore
 from shipyard.compute.roles import JobRoles
 from shipyard.compute.supervisor import JobSupervisor
@@ -14,6 +14,10 @@ from shipyard.iam.authorizer import Authorizer
 from shipyard.iam.sessions import SessionStore
 from shipyard.iam.store import IamStore
 from shipyard.logs import LogStore
+from shipyard.monitoring.metric_store import MetricStore
+from shipyard.serving.dataplane import DataPlane
+from shipyard.serving.fleet import EndpointFleet
+from shipyard.serving.store import HostingStore
 from shipyard.store.accounts import AccountStore
 from shipyard.store.blobs import BlobStore
 from shipyard.store.database import Database
@@ -40,9 +44,18 @@ class Runtime:
     images: ImageStore
     roles: JobRoles
     capacity: MachineCapacity
+    scheduler: CapacityScheduler
     supervisor: JobSupervisor
+    hosting: HostingStore
+    fleet: EndpointFleet
+    metrics: MetricStore
+    dataplane: DataPlane
 
     async def close(self) -> None:
-        """Stop supervising jobs (they run on), then release the database's threads and connections."""
+        """Write what the data plane buffers (captured data, metrics), stop the endpoints'
+        workers and supervising jobs (they run on), then release the database's threads and
+        connections."""
+        await self.dataplane.close()
+        await self.fleet.close()
         await self.supervisor.close()
         await self.database.close()

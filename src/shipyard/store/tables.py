@@ -459,3 +459,44 @@ local_images = Table(
     Column("path", Text, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
 )
+
+# --- Hosting and metrics: revision 0007 ------------------------------------------------
+
+#: Models, endpoint configs and endpoints (``kind``: "model", "endpoint-config",
+#: "endpoint"). ``request`` is the Create* request as sent; ``details`` what the resource
+#: became (an endpoint's variants, instances, rollout and failure).
+hosting = Table(
+    "hosting",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("arn", Text, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("modified_ms", BigInteger, nullable=False),
+    UniqueConstraint("kind", "region", "name"),
+    Index("ix_hosting_kind_region_created_ms", "kind", "region", "created_ms"),
+)
+
+#: CloudWatch-style metric aggregates, one row per metric, dimension set and minute.
+#: ``dimensions`` is canonical JSON: the sorted list of ``[name, value]`` pairs.
+metric_data = Table(
+    "metric_data",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("region", String(32), nullable=False),
+    Column("namespace", String(255), nullable=False),
+    Column("metric_name", String(255), nullable=False),
+    Column("dimensions", Text, nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("sample_count", Float, nullable=False),
+    Column("sum", Float, nullable=False),
+    Column("minimum", Float, nullable=False),
+    Column("maximum", Float, nullable=False),
+    Column("unit", String(32), nullable=False),
+    UniqueConstraint("region", "namespace", "metric_name", "dimensions", "timestamp_ms", name="uq_metric_data_series_minute"),
+)

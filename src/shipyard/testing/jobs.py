@@ -119,8 +119,7 @@ def start_script_job(
 def wait_for_job(sagemaker: Any, name: str, *, kind: str = "training", timeout: float = 120) -> dict[str, Any]:
     """Poll Describe*Job until the job ends; its last description."""
     describe = getattr(sagemaker, f"describe_{kind}_job")
-    key = "TrainingJobName" if kind == "training" else "ProcessingJobName"
-    status_key = "TrainingJobStatus" if kind == "training" else "ProcessingJobStatus"
+    key, status_key = f"{kind.capitalize()}JobName", f"{kind.capitalize()}JobStatus"
     deadline = time.monotonic() + timeout
     while True:
         found = describe(**{key: name})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,12 +19,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from shipyard.compute.network import free_port
 
 
 def peak_rss_bytes(pid: int) -> int:
@@ -209,3 +204,21 @@ def start_server(
         yield server
     finally:
         server.stop()
+        kill_strays(data_dir)
+
+
+def kill_strays(data_dir: Path) -> None:
+    """End what a server started and left running (job runners, or endpoint workers after
+    the server was killed), so that a test leaves no process behind.
+
+    Runners and workers work in a directory under ``data_dir`` and lead their own process
+    group, which holds everything they started.
+    """
+    root = data_dir.resolve()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            cwd = Path(os.readlink(entry / "cwd"))
+            if cwd == root or root in cwd.parents:
+                os.killpg(os.getpgid(int(entry.name)), signal.SIGKILL)

@@ -1,10 +1,19 @@
-"""Amazon SageMaker (the control plane): training and processing jobs, and resource tags."""
+"""Amazon SageMaker (the control plane): training, processing and batch transform jobs,
+models, endpoint configs and endpoints, and resource tags."""
 
 from shipyard.services.base import ServiceRouter
-from shipyard.services.sagemaker import processing, tags, training
+from shipyard.services.sagemaker import (
+    endpoint_configs,
+    endpoints,
+    models,
+    processing,
+    tags,
+    training,
+    transform,
+)
 
 router = ServiceRouter("sagemaker")
-for _module in (training, processing, tags):
+for _module in (training, processing, transform, models, endpoint_configs, endpoints, tags):
     router.include(_module.router)
 
 __all__ = ["router"]

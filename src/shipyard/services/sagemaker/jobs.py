@@ -1,25 +1,27 @@
-"""What training and processing jobs' operations share: create, find, stop, list."""
+"""What training, processing and transform jobs' operations share: create, find, stop, list."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from shipyard.compute.capacity import check_fits
-from shipyard.compute.job_store import JobExists, JobQuery
+from shipyard.compute.job_store import JobExists
 from shipyard.compute.records import Job, JobKind
 from shipyard.errors import AwsError
 from shipyard.jobs.spec import Image
 from shipyard.services.base import RequestContext
+from shipyard.store.listing_query import ListQuery
 from shipyard.store.records import now_ms, to_datetime
 
 #: SageMaker's word for each kind, in ARNs and messages.
-_NOUNS = {"training": "training-job", "processing": "processing-job"}
-_TITLES = {"training": "Training", "processing": "Processing"}
+_NOUNS = {"training": "training-job", "processing": "processing-job", "transform": "transform-job"}
+_TITLES = {"training": "Training", "processing": "Processing", "transform": "Transform"}
 
 MAX_TAGS = 50
 
@@ -48,9 +50,15 @@ def check_unique(what: str, names: list[str]) -> None:
 
 
 async def create_job(
-    ctx: RequestContext, kind: JobKind, name: str, params: dict[str, Any], image: Image
+    ctx: RequestContext,
+    kind: JobKind,
+    name: str,
+    params: dict[str, Any],
+    image: Image,
+    details: dict[str, Any] | None = None,
 ) -> Job:
-    """Store a new job (``ResourceInUse`` if the name is taken), tag it, and queue it."""
+    """Store a new job (``ResourceInUse`` if the name is taken), tag it, and queue it;
+    ``details`` start the job's details (with its ``image``)."""
     at = now_ms()
     job = Job(
         id=0,
@@ -61,7 +69,7 @@ async def create_job(
         status="InProgress",
         secondary_status="Starting",
         request=json_safe({key: value for key, value in params.items() if key != "Tags"}),
-        details={"image": asdict(image)},
+        details={**(details or {}), "image": asdict(image)},
         created_ms=at,
         modified_ms=at,
     )
@@ -108,13 +116,36 @@ async def stop_job(ctx: RequestContext, kind: JobKind, name: str) -> None:
 
 async def list_jobs(ctx: RequestContext, kind: JobKind, params: dict[str, Any]) -> tuple[list[Job], str | None]:
     """One page of jobs as List*Jobs filters, sorts and pages them; and the next token."""
+    return await list_page(params, lambda query: ctx.runtime.jobs.list(kind, ctx.region, query))
+
+
+class Listed(Protocol):
+    """What a listed row has that sorting and paging need."""
+
+    id: int
+    name: str
+    status: str
+    created_ms: int
+
+
+Row = TypeVar("Row", bound=Listed)
+
+
+async def list_page(
+    params: dict[str, Any], fetch: Callable[[ListQuery], Awaitable[list[Row]]]
+) -> tuple[list[Row], str | None]:
+    """One page of a SageMaker List* operation (``NameContains``, ``StatusEquals``, time
+    bounds, ``SortBy``, ``SortOrder``, ``MaxResults``, ``NextToken``); and the next token.
+
+    ``fetch`` runs the query and returns up to ``limit`` + 1 rows.
+    """
     sort_by = params.get("SortBy") or "CreationTime"
     descending = (params.get("SortOrder") or "Descending") == "Descending"
     limit = params.get("MaxResults") or 10
     after = None
     if params.get("NextToken"):
         after = _decode_token(params["NextToken"], sort_by, descending)
-    query = JobQuery(
+    query = ListQuery(
         name_contains=params.get("NameContains"),
         status=params.get("StatusEquals"),
         created_after_ms=_ms(params.get("CreationTimeAfter")),
@@ -126,7 +157,7 @@ async def list_jobs(ctx: RequestContext, kind: JobKind, params: dict[str, Any]) 
         after=after,
         limit=limit,
     )
-    found = await ctx.runtime.jobs.list(kind, ctx.region, query)
+    found = await fetch(query)
     page = found[:limit]
     token = None
     if len(found) > limit:

@@ -1,0 +1,9 @@
+"""Amazon CloudWatch (the metrics read side): the metrics Shipyard records, such as endpoint invocations."""
+
+from shipyard.services.base import ServiceRouter
+from shipyard.services.cloudwatch import metrics
+
+router = ServiceRouter("cloudwatch")
+router.include(metrics.router)
+
+__all__ = ["router"]

@@ -1,0 +1,143 @@
+"""Per-minute metric aggregates: the in-memory buffer, the SQL store (SQLite and PostgreSQL)
+and CloudWatch's statistics over periods."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from shipyard.monitoring import (
+    MINUTE_MS,
+    Aggregate,
+    MetricBuffer,
+    MetricDatum,
+    MetricKey,
+    MetricStore,
+    canonical,
+    datapoints,
+)
+from shipyard.store.database import Database
+from shipyard.testing.postgres import temporary_database
+
+T0 = 1_714_564_800_000  # 2024-05-01T12:00:00Z, a whole minute
+LATENCY = MetricKey("us-east-1", "AWS/SageMaker", "ModelLatency", (("EndpointName", "ep"), ("VariantName", "a")))
+OTHER_VARIANT = MetricKey("us-east-1", "AWS/SageMaker", "ModelLatency", (("EndpointName", "ep"), ("VariantName", "b")))
+INVOCATIONS = MetricKey("us-east-1", "AWS/SageMaker", "Invocations", (("EndpointName", "ep"), ("VariantName", "a")))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'metrics.db'}"
+        return
+    with temporary_database() as url:
+        yield url
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[MetricStore]:
+    database = Database(database_url, durable=False)
+    database.migrate()
+    yield MetricStore(database)
+    await database.close()
+
+
+def datum(key: MetricKey, minute: int, *values: float, unit: str = "Microseconds") -> MetricDatum:
+    aggregate = Aggregate.of(values[0])
+    for value in values[1:]:
+        aggregate.add(value)
+    return MetricDatum(key, T0 + minute * MINUTE_MS, unit, aggregate)
+
+
+def test_canonical_dimensions_are_sorted_json_pairs() -> None:
+    assert canonical((("VariantName", "a"), ("EndpointName", "ep"))) == '[["EndpointName","ep"],["VariantName","a"]]'
+
+
+def test_buffer_aggregates_per_metric_and_minute() -> None:
+    buffer = MetricBuffer()
+    buffer.record(LATENCY, 10.0, "Microseconds", T0 + 1)
+    buffer.record(LATENCY, 30.0, "Microseconds", T0 + MINUTE_MS - 1)
+    buffer.record(LATENCY, 5.0, "Microseconds", T0 + MINUTE_MS)
+    buffer.record(OTHER_VARIANT, 7.0, "Microseconds", T0)
+    assert len(buffer) == 3
+    drained = {(d.key, d.timestamp_ms): d.aggregate for d in buffer.drain()}
+    assert drained[(LATENCY, T0)] == Aggregate(2, 40.0, 10.0, 30.0)
+    assert drained[(LATENCY, T0 + MINUTE_MS)] == Aggregate(1, 5.0, 5.0, 5.0)
+    assert drained[(OTHER_VARIANT, T0)] == Aggregate(1, 7.0, 7.0, 7.0)
+    assert buffer.drain() == []
+
+
+def test_restored_data_merges_with_newer_samples() -> None:
+    buffer = MetricBuffer()
+    buffer.record(LATENCY, 10.0, "Microseconds", T0)
+    failed = buffer.drain()
+    buffer.record(LATENCY, 2.0, "Microseconds", T0)
+    buffer.restore(failed)
+    (merged,) = buffer.drain()
+    assert merged.aggregate == Aggregate(2, 12.0, 2.0, 10.0)
+
+
+@pytest.mark.anyio
+async def test_adding_merges_into_the_stored_minute(store: MetricStore) -> None:
+    await store.add([datum(LATENCY, 0, 10, 20), datum(LATENCY, 1, 100)])
+    await store.add([datum(LATENCY, 0, 5, 50), datum(OTHER_VARIANT, 0, 1)])
+    await store.add([])
+    minutes = await store.minutes(LATENCY, T0, T0 + 10 * MINUTE_MS)
+    assert [(m.timestamp_ms, m.aggregate) for m in minutes] == [
+        (T0, Aggregate(4, 85.0, 5.0, 50.0)),
+        (T0 + MINUTE_MS, Aggregate(1, 100.0, 100.0, 100.0)),
+    ]
+    assert minutes[0].unit == "Microseconds"
+    # The end is exclusive; the unit filters.
+    assert [m.timestamp_ms for m in await store.minutes(LATENCY, T0, T0 + MINUTE_MS)] == [T0]
+    assert await store.minutes(LATENCY, T0, T0 + 10 * MINUTE_MS, unit="Count") == []
+
+
+@pytest.mark.anyio
+async def test_metrics_lists_each_metric_once_with_filters(store: MetricStore) -> None:
+    other_region = MetricKey("eu-west-1", *[getattr(LATENCY, f) for f in ("namespace", "metric_name", "dimensions")])
+    await store.add(
+        [
+            datum(LATENCY, 0, 1),
+            datum(LATENCY, 1, 1),
+            datum(OTHER_VARIANT, 0, 1),
+            datum(INVOCATIONS, 5, 1, unit="None"),
+            datum(other_region, 0, 1),
+        ]
+    )
+    assert await store.metrics("us-east-1") == [INVOCATIONS, LATENCY, OTHER_VARIANT]
+    assert await store.metrics("us-east-1", metric_name="ModelLatency") == [LATENCY, OTHER_VARIANT]
+    assert await store.metrics("us-east-1", dimension_filters=[("VariantName", "b")]) == [OTHER_VARIANT]
+    assert await store.metrics("us-east-1", dimension_filters=[("VariantName", None)]) == [
+        INVOCATIONS,
+        LATENCY,
+        OTHER_VARIANT,
+    ]
+    assert await store.metrics("us-east-1", dimension_filters=[("Host", None)]) == []
+    assert await store.metrics("us-east-1", namespace="AWS/EC2") == []
+    assert await store.metrics("us-east-1", since_ms=T0 + 2 * MINUTE_MS) == [INVOCATIONS]
+    assert await store.metrics("eu-west-1") == [other_region]
+
+
+def test_datapoints_group_minutes_into_periods_from_the_rounded_start() -> None:
+    minutes = [datum(LATENCY, n, float(n + 1)) for n in (0, 1, 2, 4, 5)]
+    points = datapoints(minutes, start_ms=T0 + 30_000, period_ms=3 * MINUTE_MS)
+    assert [p.timestamp_ms for p in points] == [T0, T0 + 3 * MINUTE_MS]
+    first, second = points
+    assert first.aggregate == Aggregate(3, 6.0, 1.0, 3.0)
+    assert second.aggregate == Aggregate(2, 11.0, 5.0, 6.0)
+    assert {name: first.statistic(name) for name in ("SampleCount", "Average", "Sum", "Minimum", "Maximum")} == {
+        "SampleCount": 3,
+        "Average": 2.0,
+        "Sum": 6.0,
+        "Minimum": 1.0,
+        "Maximum": 3.0,
+    }
+    # Grouping never changes the stored minutes.
+    assert minutes[0].aggregate == Aggregate(1, 1.0, 1.0, 1.0)
