@@ -406,6 +406,19 @@ def test_create_transform_job_errors(sagemaker, algorithm_bucket, xgb, multi_rec
     assert refused(sagemaker, request(DataProcessing={"JoinSource": "Output"}))[0] == "ValidationException"
     assert refused(sagemaker, request(TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 50}))[0] == "ResourceLimitExceeded"
     assert refused(sagemaker, request(TransformResources={"InstanceType": "ml.x9.huge", "InstanceCount": 1}))[0] == "ValidationException"
+    code, message = refused(sagemaker, request(TransformOutput={"S3OutputPath": "https://example.com/out"}))
+    assert code == "ValidationException" and "S3OutputPath" in message
+    code, message = refused(sagemaker, request(DataCaptureConfig={"DestinationS3Uri": f"s3://{algorithm_bucket}/capture"}))
+    assert code == "ValidationException" and "DataCaptureConfig" in message
+
+
+def test_a_model_without_an_execution_role_cannot_transform(sagemaker, algorithm_bucket) -> None:
+    model = job_name("roleless")
+    local_code = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "file:///nonexistent/code"}
+    sagemaker.create_model(ModelName=model, PrimaryContainer={"Image": SKLEARN_IMAGE, "Environment": local_code})
+    request = transform_request(job_name("roleless"), model, f"s3://{algorithm_bucket}/in/", f"s3://{algorithm_bucket}/out")
+    code, message = refused(sagemaker, request)
+    assert code == "ValidationException" and "ExecutionRoleArn" in message
 
 
 def test_describe_and_stop_of_a_missing_job(sagemaker) -> None:

@@ -126,9 +126,13 @@ def _parse_brackets(expression: str, position: int, text: str) -> tuple[_Step, i
 
 def _split_commas(inside: str) -> list[str]:
     """``inside`` split on the commas that are not within quotes."""
-    parts, current, quote = [], [], ""
+    parts, current, quote, escaped = [], [], "", False
     for char in inside:
-        if char in "'\"" and (not quote or quote == char):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote:
+            escaped = True
+        elif char in "'\"" and (not quote or quote == char):
             quote = "" if quote else char
         if char == "," and not quote:
             parts.append("".join(current))

@@ -114,7 +114,9 @@ class TransformModel:
         :class:`ModelRefused` when the model still refuses.
         """
         assert self._pool is not None
-        headers = {"Content-Type": self._settings.content_type or "application/octet-stream"}
+        headers = {}
+        if self._settings.content_type:
+            headers["Content-Type"] = self._settings.content_type
         if self._settings.accept:
             headers["Accept"] = self._settings.accept
         attempt = 0

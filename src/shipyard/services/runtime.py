@@ -52,8 +52,8 @@ class Runtime:
     dataplane: DataPlane
 
     async def close(self) -> None:
-        """Write what the data plane buffers (captured data, metrics), stop the endpoints'
-        workers and supervising jobs (they run on), then release the database's threads and
+        """Write what the data plane buffers (captured data, metrics), stop supervising
+        endpoints and jobs (their processes run on), then release the database's threads and
         connections."""
         await self.dataplane.close()
         await self.fleet.close()

@@ -111,16 +111,15 @@ class EndpointFleet:
         self._task = asyncio.create_task(self._loop(), name="shipyard-endpoints")
 
     async def close(self) -> None:
-        """Stop reconciling and stop every worker (the next start starts them again)."""
+        """Stop reconciling. The workers go on serving (the next start re-attaches to them);
+        only old instances an update was draining are stopped, as no record names them."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._routes.clear()
-        records = await self._store.all("endpoint")
-        instances = [instance for record in records for _, _, instance in _instances(record)]
-        instances += [instance for _, _, instance in self._draining]
-        await self._stop_instances(instances)
+        await self._stop_instances([instance for _, _, instance in self._draining])
+        self._draining.clear()
 
     async def recover(self) -> None:
         """After a (re)start: re-attach to live workers and forget dead ones (the next tick
@@ -133,21 +132,31 @@ class EndpointFleet:
                     if instance_dir not in known:
                         await self._executor.abandon(instance_dir)
                         await asyncio.to_thread(shutil.rmtree, instance_dir, True)
-            alive: dict[tuple[str, str, str], bool] = {}
-            for group, variant, instance in _instances(record):
-                handle = HostHandle(**instance["handle"])
-                alive[(group, variant, instance["id"])] = self._executor.attach(handle)
-                if alive[(group, variant, instance["id"])]:
+            # Live workers serve on at once (a restart costs no request); healthy means
+            # answering /ping now.
+            alive: dict[str, bool] = {}
+            healthy: dict[str, bool] = {}
+            for _, _, instance in _instances(record):
+                alive[instance["id"]] = self._executor.attach(HostHandle(**instance["handle"]))
+                if alive[instance["id"]]:
                     self._scheduler.restore(_capacity_key(record, instance), [Resources(**instance["resources"])])
+                    healthy[instance["id"]] = await _ping(instance["port"])
 
-            def settle(stored: HostingRecord, alive: dict[tuple[str, str, str], bool] = alive) -> None:
+            def settle(stored: HostingRecord, alive: dict[str, bool] = alive, healthy: dict[str, bool] = healthy) -> list[str]:
+                dead = []
                 for group, variant, instance in list(_instances(stored)):
-                    if not alive.get((group, variant, instance["id"]), False):
-                        del stored.details[group][variant]["instances"][instance["id"]]
+                    if alive.get(instance["id"]):
+                        instance["healthy"] = healthy[instance["id"]]
                     else:
-                        instance["healthy"] = False  # confirmed by the next ping
+                        del stored.details[group][variant]["instances"][instance["id"]]
+                        dead.append(instance["dir"])
+                return dead
 
-            await self._store.mutate(record.id, settle)
+            record, dead = await self._store.mutate(record.id, settle)
+            for instance_dir in dead:
+                await asyncio.to_thread(shutil.rmtree, instance_dir, True)
+            if not record.details.get("deleting"):
+                self._publish(record)
             log.info("recovered endpoint %s (%d live instances)", record.name, sum(alive.values()))
 
     def wake(self) -> None:

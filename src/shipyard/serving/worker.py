@@ -166,4 +166,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Not sys.exit: a request stuck in the model's code holds a thread that would keep the
+    # interpreter from exiting after the server stopped.
+    os._exit(status)

@@ -37,6 +37,7 @@ RECORD = {"id": 7, "features": [1, 2, 3], "meta": {"a": 1, "b": [10, 20]}, "Sage
         ("$.meta[*]", RECORD, [1, [10, 20]]),
         ("$[*].x", [{"x": 1}, {"x": 2}], [1, 2]),
         ("$['a,b']", {"a,b": 3}, 3),
+        ("$['it\\'s', \"x\"]", {"it's": 1, "x": 2, "y": 3}, {"it's": 1, "x": 2}),
     ],
 )
 def test_expressions_select_as_sagemaker_does(expression: str, document: object, expected: object) -> None:
