@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,38 @@ import pytest
 import scipy.sparse as sp
 
 from shipyard.algorithms import recordio
-from shipyard.algorithms.catalog import MODULES
-from shipyard.algorithms.content_types import CSV, IMAGE, JPEG, JSON, JSONLINES, LIBSVM, PNG, RECORDIO, mime
+from shipyard.algorithms.catalog import MODULES, algorithms
+from shipyard.algorithms.container import Channel
+from shipyard.algorithms.content_types import (
+    CSV,
+    IMAGE,
+    JPEG,
+    JSON,
+    JSONLINES,
+    LIBSVM,
+    PNG,
+    RECORDIO,
+    mime,
+)
 from shipyard.algorithms.inference import Predictor, load_predictor
 from shipyard.testing import RunningServer, start_server
-from shipyard.testing.algorithms import IMAGES, channel_at, csv_bytes, fit_in_process, libsvm_bytes, recordio_bytes
-from shipyard.testing.hosting import create_model, delete_endpoint, deploy, model_tar, upload, variant, wait_for_endpoint
+from shipyard.testing.algorithms import (
+    IMAGES,
+    channel_at,
+    csv_bytes,
+    fit_in_process,
+    libsvm_bytes,
+    recordio_bytes,
+)
+from shipyard.testing.hosting import (
+    create_model,
+    delete_endpoint,
+    deploy,
+    model_tar,
+    upload,
+    variant,
+    wait_for_endpoint,
+)
 from shipyard.testing.identities import unique_name
 from shipyard.testing.jobs import sagemaker_role
 from shipyard.testing.vision import digits, digits_files, encode, shapes, shapes_files
@@ -56,7 +82,7 @@ ACCEPTS = {
     "image_classification": (JSON, JSONLINES),
     "object_detection": (JSON, JSONLINES),
 }
-ALGORITHMS = {module: importlib.import_module(f"shipyard.algorithms.{module}").ALGORITHM for module in MODULES}
+ALGORITHMS = {algorithm.module: algorithm for algorithm in algorithms()}
 
 FEATURES = 4
 #: The feature rows of the tabular requests.
@@ -86,45 +112,49 @@ def jsonl(documents: list[Any]) -> bytes:
     return "".join(json.dumps(document) + "\n" for document in documents).encode()
 
 
+#: Tiny settings: each model fits in well under a second on one core (DeepAR, importing
+#: PyTorch, in a few).
+HYPERPARAMETERS: dict[str, dict[str, Any]] = {
+    "xgboost": {"num_round": 3, "max_depth": 2, "objective": "binary:logistic"},
+    "linear_learner": {"predictor_type": "binary_classifier", "epochs": 2, "mini_batch_size": 32},
+    "lightgbm": {"num_boost_round": 5, "num_threads": 1, "verbosity": -1},
+    "kmeans": {"k": 3, "feature_dim": FEATURES},
+    "pca": {"feature_dim": FEATURES, "num_components": 2, "mini_batch_size": 40},
+    "factorization_machines": {"feature_dim": FEATURES, "num_factors": 2, "predictor_type": "binary_classifier", "epochs": 2, "mini_batch_size": 50},
+    "knn": {"feature_dim": FEATURES, "k": 3, "predictor_type": "classifier", "sample_size": 200},
+    "random_cut_forest": {"feature_dim": FEATURES, "num_trees": 50, "num_samples_per_tree": 32},
+    # deterministic-L1 draws no random samples: the endpoint and the in-process handler
+    # forecast the same paths.
+    "deepar": {"time_freq": "D", "context_length": 7, "prediction_length": HORIZON, "epochs": 1, "num_cells": 8, "num_layers": 1,
+               "mini_batch_size": 16, "likelihood": "deterministic-L1"},
+    "image_classification": {"num_classes": 10, "num_training_samples": 40, "image_shape": "3,8,8", "num_layers": 20, "epochs": 1,
+                             "mini_batch_size": 8},
+    "object_detection": {"num_classes": 2, "num_training_samples": 8, "image_shape": 32, "epochs": 1, "mini_batch_size": 4},
+}
+UNSUPERVISED = ("kmeans", "pca", "random_cut_forest")
+
+
+def training_channels(module: str, root: Path) -> list[Channel]:
+    """The channels ``module`` trains on, written under ``root``."""
+    if module == "deepar":
+        return [channel_at(root, "train", {"data.json": jsonl(daily_series(8, 42))}, JSONLINES)]
+    if module == "image_classification":
+        images, lst = digits_files(range(40))
+        return [channel_at(root, "train", images, IMAGE), channel_at(root, "train_lst", {"train.lst": lst}, IMAGE)]
+    if module == "object_detection":
+        images, annotations = shapes_files(shapes(8, side=32, seed=1))
+        return [channel_at(root, "train", images, PNG), channel_at(root, "train_annotation", annotations, PNG)]
+    features, labels = training_rows()
+    if module == "factorization_machines":
+        return [channel_at(root, "train", {"data": recordio_bytes(sp.csr_matrix(features), labels)}, RECORDIO)]
+    body = csv_bytes(features, None if module in UNSUPERVISED else labels)
+    return [channel_at(root, "train", {"data.csv": body}, CSV)]
+
+
 def fit_model(module: str, root: Path) -> Path:
     """Fit a tiny model of ``module`` in-process under ``root``; its model directory."""
-    features, labels = training_rows()
-    labelled = {"part-0": csv_bytes(features, labels)}
-    tabular: dict[str, tuple[dict[str, bytes], str, dict[str, Any]]] = {
-        "xgboost": (labelled, CSV, {"num_round": 3, "max_depth": 2, "objective": "binary:logistic"}),
-        "linear_learner": (labelled, CSV, {"predictor_type": "binary_classifier", "epochs": 2, "mini_batch_size": 32}),
-        "lightgbm": ({"data.csv": labelled["part-0"]}, CSV, {"num_boost_round": 5, "num_threads": 1, "verbosity": -1}),
-        "kmeans": ({"part-0": csv_bytes(features)}, CSV, {"k": 3, "feature_dim": FEATURES}),
-        "pca": ({"part-0": csv_bytes(features)}, CSV, {"feature_dim": FEATURES, "num_components": 2, "mini_batch_size": 40}),
-        "factorization_machines": (
-            {"part-0": recordio_bytes(sp.csr_matrix(features), labels)},
-            RECORDIO,
-            {"feature_dim": FEATURES, "num_factors": 2, "predictor_type": "binary_classifier", "epochs": 2, "mini_batch_size": 50},
-        ),
-        "knn": (labelled, CSV, {"feature_dim": FEATURES, "k": 3, "predictor_type": "classifier", "sample_size": 200}),
-        "random_cut_forest": ({"part-0": csv_bytes(features)}, CSV, {"feature_dim": FEATURES, "num_trees": 50, "num_samples_per_tree": 32}),
-        "deepar": (
-            {"data.json": jsonl(daily_series(8, 42))},
-            JSONLINES,
-            # deterministic-L1 draws no random samples: the endpoint and the in-process
-            # handler forecast the same paths.
-            {"time_freq": "D", "context_length": 7, "prediction_length": HORIZON, "epochs": 1, "num_cells": 8,
-             "num_layers": 1, "mini_batch_size": 16, "likelihood": "deterministic-L1"},
-        ),
-    }
-    if module in tabular:
-        files, content_type, hyperparameters = tabular[module]
-        channels = [channel_at(root, "train", files, content_type)]
-    elif module == "image_classification":
-        images, lst = digits_files(range(40))
-        channels = [channel_at(root, "train", images, IMAGE), channel_at(root, "train_lst", {"train.lst": lst}, IMAGE)]
-        hyperparameters = {"num_classes": 10, "num_training_samples": 40, "image_shape": "3,8,8", "num_layers": 20, "epochs": 1, "mini_batch_size": 8}
-    else:
-        images, annotations = shapes_files(shapes(8, side=32, seed=1))
-        channels = [channel_at(root, "train", images, PNG), channel_at(root, "train_annotation", annotations, PNG)]
-        hyperparameters = {"num_classes": 2, "num_training_samples": 8, "image_shape": 32, "epochs": 1, "mini_batch_size": 4}
     fit = importlib.import_module(f"shipyard.algorithms.{module}.train").fit
-    fit_in_process(ALGORITHMS[module], fit, root, channels, hyperparameters)
+    fit_in_process(ALGORITHMS[module], fit, root, training_channels(module, root), HYPERPARAMETERS[module])
     return root / "model"
 
 
@@ -249,7 +279,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
 
 
 def test_the_cases_cover_every_algorithm_and_its_declared_types() -> None:
-    assert CONTENT_TYPES.keys() == ACCEPTS.keys() == set(MODULES)
+    assert CONTENT_TYPES.keys() == ACCEPTS.keys() == HYPERPARAMETERS.keys() == set(MODULES)
     for module, algorithm in ALGORITHMS.items():
         assert set(algorithm.inference_content_types) <= set(CONTENT_TYPES[module]), module
         assert set(algorithm.accept_types) <= set(ACCEPTS[module]), module
@@ -276,7 +306,7 @@ def test_an_unsupported_content_type_is_a_model_error_415(deployed: Deployed, mo
     with pytest.raises(deployed.runtime.exceptions.ModelError) as refused:
         deployed.invoke(module, request_body(module, CONTENT_TYPES[module][0]), content_type)
     error = refused.value.response
-    assert error["Error"]["Code"] == "ModelError"
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("ModelError", 424)
     assert error["OriginalStatusCode"] == 415
     assert f"Content type {content_type!r} is not supported" in error["OriginalMessage"]
 
@@ -288,6 +318,6 @@ def test_an_unsupported_accept_is_a_model_error_406(deployed: Deployed, module: 
     with pytest.raises(deployed.runtime.exceptions.ModelError) as refused:
         deployed.invoke(module, request_body(module, content_type), content_type, accept)
     error = refused.value.response
-    assert error["Error"]["Code"] == "ModelError"
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("ModelError", 424)
     assert error["OriginalStatusCode"] == 406
     assert f"Accept {accept!r} is not supported" in error["OriginalMessage"]

@@ -28,7 +28,7 @@ from shipyard.testing.hosting import (
     xgboost_model,
 )
 from shipyard.testing.identities import unique_name
-from shipyard.testing.jobs import SKLEARN_IMAGE, sagemaker_role
+from shipyard.testing.jobs import SKLEARN_IMAGE, sagemaker_role, sourcedir_tar
 
 ROW = "0.5,1.0,-0.3,2.0"
 
@@ -308,4 +308,59 @@ def test_a_model_archive_without_the_model_file_fails(sqlite_server: RunningServ
     described = sagemaker.describe_endpoint(EndpointName=name)
     assert described["EndpointStatus"] == "Failed"
     assert "xgboost" in described["FailureReason"].lower()
+    delete_endpoint(sagemaker, name)
+
+
+SKLEARN_INFERENCE = """
+import joblib
+import numpy as np
+
+def model_fn(model_dir):
+    return joblib.load(f"{model_dir}/model.joblib")
+
+def predict_fn(data, model):
+    data = np.atleast_2d(data)
+    if np.isnan(data).any():
+        raise ValueError("missing values are not allowed: impute them first")
+    return model.predict_proba(data)[:, 1]
+"""
+
+
+def test_a_script_mode_scikit_learn_model_predicts_and_reports_its_errors(
+    sqlite_server: RunningServer, hosting: dict[str, str], tmp_path: Path
+) -> None:
+    import joblib
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(120, 4))
+    classifier = LogisticRegression().fit(features, (features[:, 0] - features[:, 2] > 0).astype(int))
+    joblib.dump(classifier, tmp_path / "model.joblib")
+    archive = model_tar({"model.joblib": (tmp_path / "model.joblib").read_bytes()})
+    bucket = hosting["bucket"]
+    model_url = upload(sqlite_server, bucket, "sklearn/model.tar.gz", archive)
+    code_url = upload(sqlite_server, bucket, "sklearn/sourcedir.tar.gz", sourcedir_tar({"inference.py": SKLEARN_INFERENCE}))
+    sagemaker = sqlite_server.client("sagemaker")
+    model = unique_name("sklearn")
+    environment = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": code_url}
+    create_model(sagemaker, model, hosting["role"], model_url, image=SKLEARN_IMAGE, Environment=environment)
+    name = unique_name("sklearn")
+    deploy(sagemaker, name, [variant("AllTraffic", model)])
+    rows = features[:3]
+    body = "\n".join(",".join(repr(float(value)) for value in row) for row in rows)
+    runtime = sqlite_server.client("sagemaker-runtime")
+    answer = runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Accept="application/json", Body=body)
+    assert answer["ContentType"] == "application/json"
+    assert np.allclose(json.loads(answer["Body"].read()), classifier.predict_proba(rows)[:, 1])
+
+    with pytest.raises(runtime.exceptions.ModelError) as refused:
+        runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="1.0,nan,0.5,0.1")
+    error = refused.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert error["OriginalStatusCode"] == 500
+    assert "missing values are not allowed" in error["OriginalMessage"]
+    assert error["LogStreamArn"].endswith(f":log-group:/aws/sagemaker/Endpoints/{name}:log-stream:AllTraffic/" + error["LogStreamArn"].rsplit("/", 1)[-1])
+    logged = model_server_log(sqlite_server, name, until="missing values are not allowed")
+    assert any("missing values are not allowed" in line for line in logged)
     delete_endpoint(sagemaker, name)

@@ -92,7 +92,7 @@ class Gateway:
         request = _wire_request(scope, body)
         outcome = _Outcome()
         try:
-            response = await self._handle(scope, request, request_id, outcome)
+            response = await self._handle(scope, request, request_id, outcome, started)
         except AwsError as error:
             outcome.error = error
             response = self._error_response(request, outcome, error, request_id)
@@ -127,7 +127,9 @@ class Gateway:
             )
         )
 
-    async def _handle(self, scope: Scope, request: WireRequest, request_id: str, outcome: _Outcome) -> WireResponse:
+    async def _handle(
+        self, scope: Scope, request: WireRequest, request_id: str, outcome: _Outcome, started: float
+    ) -> WireResponse:
         signed = parse_authorization(request, error_style=_guess_error_style(request))
         outcome.service = name = self.services.identify(request, signed.service if signed else None)
         model = service_model(name)
@@ -204,6 +206,7 @@ class Gateway:
             runtime=self.runtime,
             caller=caller,
             denied_resources=denied,
+            started=started,
         )
         output = await handler(context, params)
         return codec.serialize(operation, output or {}, request_id)

@@ -30,6 +30,8 @@ class RequestContext:
     caller: Caller
     #: For per-resource operations: the resource ARNs the caller may not act on.
     denied_resources: frozenset[str] = frozenset()
+    #: ``time.perf_counter()`` when the gateway began reading the request.
+    started: float = 0.0
 
     @property
     def principal_arn(self) -> str | None:

@@ -108,13 +108,17 @@ def delete_endpoint(sagemaker: Any, endpoint: str) -> None:
     sagemaker.get_waiter("endpoint_deleted").wait(EndpointName=endpoint, WaiterConfig={"Delay": 0.2, "MaxAttempts": 150})
 
 
-def model_server_log(server: RunningServer, endpoint: str) -> list[str]:
-    """Every line the endpoint's instances logged, in order per stream."""
+def model_server_log(server: RunningServer, endpoint: str, *, until: str = "", timeout: float = 10) -> list[str]:
+    """Every line the endpoint's instances logged, in order per stream; with ``until``, once
+    a line contains it (the server ships the workers' output every second or so)."""
     logs = server.client("logs")
     group = f"/aws/sagemaker/Endpoints/{endpoint}"
-    lines: list[str] = []
-    for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
-        events = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True)
-        lines += [event["message"] for event in events["events"]]
-    return lines
-
+    deadline = time.monotonic() + timeout
+    while True:
+        lines: list[str] = []
+        for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
+            events = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True)
+            lines += [event["message"] for event in events["events"]]
+        if not until or any(until in line for line in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from shipyard.services.base import RequestContext, ServiceRouter
@@ -17,7 +16,6 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 
 @router.operation("InvokeEndpoint", validates=("Body",))
 async def invoke_endpoint(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    started = time.perf_counter()
     body: bytes = params["Body"]
     if len(body) > MAX_BODY_BYTES:
         raise validation_error(f"Request {ctx.request_id} has oversize body.")
@@ -44,7 +42,7 @@ async def invoke_endpoint(ctx: RequestContext, params: dict[str, Any]) -> dict[s
             inference_id=params.get("InferenceId"),
             target_variant=params.get("TargetVariant"),
             target_container=params.get("TargetContainerHostname"),
-            started=started,
+            started=ctx.started,
         ),
     )
     return {
