@@ -23,6 +23,7 @@ ones per client, through each peer in turn (never two at once):
   botocore's ``SigV4Auth`` and sent over keep-alive ``http.client``: the server's cost
   without boto3's client-side cost.
 
+Every peer predicts with ``OMP_NUM_THREADS=1`` unless the environment sets it (see below).
 Reported per peer: p50 and p99 latency, requests/s, and the CPU time per request of the
 client (this process) and of the server's process tree; for Shipyard also the server's own
 ``ModelLatency`` and ``OverheadLatency`` from CloudWatch. Targets: Shipyard's p50 at most
@@ -31,10 +32,18 @@ client (this process) and of the server's process tree; for Shipyard also the se
 
 from __future__ import annotations
 
+import os
+
+# A one-row prediction gains nothing from OpenMP threads, and XGBoost's idle OpenMP workers
+# spin on the cores that the clients and servers share (on 2 busy cores they cut the one-hop
+# app's rate by more than 30 times in a trial). So every peer (this process, and each server it
+# starts, which inherit the environment) predicts on one thread unless the caller says otherwise.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import argparse
 import http.client
-import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -59,6 +68,7 @@ import xgboost
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 from s3 import machine_lines, write_between_markers
 
 from shipyard.algorithms.inference import load_predictor
@@ -284,11 +294,11 @@ def subprocess_server(args: list[str], log_path: Path, env: dict[str, str] | Non
         yield url, process.pid
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, 15)
+            os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
 
@@ -383,7 +393,7 @@ def endpoint_metrics(server: RunningServer, endpoint: str, since: datetime, work
     while True:
         try:
             found = {name: _statistics(cloudwatch, endpoint, name, since) for name in ("ModelLatency", "OverheadLatency")}
-        except Exception as error:  # noqa: BLE001 - reported, not fatal: the timings stand without it
+        except ClientError as error:  # reported, not fatal: the timings stand without it
             return {"error": f"{type(error).__name__}: {error}"}
         if all(item["count"] >= expected for item in found.values()) or time.monotonic() > deadline:
             return found
@@ -420,10 +430,20 @@ def _venv_version(bin_dir: Path, package: str) -> str:
 # -------------------------------------------------------------------------- report
 
 
-def report(results: list[Result], metrics: dict[str, dict[str, Any]], work: Workload, args: argparse.Namespace, took: float) -> str:
+def report(
+    results: list[Result],
+    metrics: dict[str, dict[str, Any]],
+    work: Workload,
+    args: argparse.Namespace,
+    took: float,
+    load: tuple[float, float],
+) -> str:
     by_label = {result.label: result for result in results}
     lines = [
-        f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, took {took:.0f} s:",
+        (
+            f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, took {took:.0f} s (1-minute load average "
+            f"{load[0]:.1f} at the start, {load[1]:.1f} at the end), with:"
+        ),
         "",
         "```",
         "python bench/endpoints.py " + " ".join(_command_args(args)),
@@ -432,7 +452,7 @@ def report(results: list[Result], metrics: dict[str, dict[str, Any]], work: Work
         (
             f"One-row `text/csv` request ({args.features} features), XGBoost `binary:logistic` of {args.rounds} rounds; "
             f"{work.clients} client threads, {work.requests:,} timed requests per peer after {work.warmup} warm-up "
-            "requests per client."
+            f"requests per client; `OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}` for every peer."
         ),
         "",
         "| peer | p50 (ms) | p99 (ms) | requests/s | client CPU / request (µs) | server CPU / request (µs) |",
@@ -515,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.peers) - set(PEERS)
     if unknown:
         parser.error(f"unknown peers: {', '.join(sorted(unknown))}")
-    began = time.monotonic()
+    began, load = time.monotonic(), os.getloadavg()[0]
     archive, booster = xgboost_model(features=args.features, rounds=args.rounds)
     row = [f"{value:.6g}" for value in np.random.default_rng(1).normal(size=args.features)]
     work = Workload(
@@ -544,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         if "shipyard" in args.peers:
             ours, metrics = shipyard(work, archive, scratch)
             results += ours
-    text = report(results, metrics, work, args, time.monotonic() - began)
+    text = report(results, metrics, work, args, time.monotonic() - began, (load, os.getloadavg()[0]))
     print(text)
     if args.out:
         write_between_markers(args.out, text, start=START_MARKER, end=END_MARKER)

@@ -101,9 +101,9 @@ def training_rows(count: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarr
 def daily_series(count: int, length: int, seed: int = 1) -> list[dict[str, Any]]:
     """Daily series with a weekly pattern."""
     rng = np.random.default_rng(seed)
-    days = np.arange(length)
+    weekly = 10 + 3 * np.sin(np.arange(length) * 2 * np.pi / 7)
     return [
-        {"start": "2024-01-01 00:00:00", "target": [round(float(value), 3) for value in 10 + 3 * np.sin(days * 2 * np.pi / 7) + rng.normal(0, 0.5, length)]}
+        {"start": "2024-01-01 00:00:00", "target": [round(float(value), 3) for value in weekly + rng.normal(0, 0.5, length)]}
         for _ in range(count)
     ]
 
@@ -120,7 +120,9 @@ HYPERPARAMETERS: dict[str, dict[str, Any]] = {
     "lightgbm": {"num_boost_round": 5, "num_threads": 1, "verbosity": -1},
     "kmeans": {"k": 3, "feature_dim": FEATURES},
     "pca": {"feature_dim": FEATURES, "num_components": 2, "mini_batch_size": 40},
-    "factorization_machines": {"feature_dim": FEATURES, "num_factors": 2, "predictor_type": "binary_classifier", "epochs": 2, "mini_batch_size": 50},
+    "factorization_machines": {
+        "feature_dim": FEATURES, "num_factors": 2, "predictor_type": "binary_classifier", "epochs": 2, "mini_batch_size": 50
+    },
     "knn": {"feature_dim": FEATURES, "k": 3, "predictor_type": "classifier", "sample_size": 200},
     "random_cut_forest": {"feature_dim": FEATURES, "num_trees": 50, "num_samples_per_tree": 32},
     # deterministic-L1 draws no random samples: the endpoint and the in-process handler
@@ -176,7 +178,7 @@ def request_body(module: str, content_type: str) -> bytes:
         return recordio_bytes(sp.csr_matrix(ROWS) if module == "factorization_machines" else ROWS)
     if module == "factorization_machines":
         instances = [
-            {"data": {"features": {"keys": [int(key) for key in np.flatnonzero(row)], "shape": [FEATURES], "values": row[row != 0].tolist()}}}
+            {"data": {"features": {"keys": np.flatnonzero(row).tolist(), "shape": [FEATURES], "values": row[row != 0].tolist()}}}
             for row in ROWS
         ]
     else:
@@ -258,8 +260,8 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         bucket = unique_name("algorithms")
         server.client("s3").create_bucket(Bucket=bucket)
         role = sagemaker_role(server)
-        variants: dict[str, list[dict[str, Any]]] = {unique_name("tabular"): [], unique_name("deep"): []}
-        tabular, deep = variants
+        tabular, deep = unique_name("tabular"), unique_name("deep")
+        variants: dict[str, list[dict[str, Any]]] = {tabular: [], deep: []}
         endpoints = {}
         for module, directory in model_dirs.items():
             files = {path.relative_to(directory).as_posix(): path.read_bytes() for path in sorted(directory.rglob("*")) if path.is_file()}

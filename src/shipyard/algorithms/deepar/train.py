@@ -59,8 +59,9 @@ def fit(ctx: TrainingContext) -> None:
         likelihood=hp["likelihood"],
     )
     ctx.log(f"Training on {len(train_series)} time series with lags {list(config.lags)}")
-    forecaster = Forecaster(config)
     settings = Settings(hp["epochs"], hp["learning_rate"], hp["mini_batch_size"], hp["early_stopping_patience"])
+    torch.manual_seed(settings.seed)  # before the network's weights are drawn: the same data, the same model
+    forecaster = Forecaster(config)
     outcome = train(
         forecaster,
         train_series,
