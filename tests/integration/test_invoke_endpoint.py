@@ -4,6 +4,7 @@ and the invocation metrics read back through CloudWatch."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -19,7 +20,14 @@ import xgboost
 from botocore.exceptions import ClientError
 
 from shipyard.testing import RunningServer, start_server
-from shipyard.testing.hosting import create_model, deploy, script_model, upload, variant, xgboost_model
+from shipyard.testing.hosting import (
+    create_model,
+    deploy,
+    script_model,
+    upload,
+    variant,
+    xgboost_model,
+)
 from shipyard.testing.identities import unique_name
 from shipyard.testing.jobs import SKLEARN_IMAGE, sagemaker_role
 
@@ -151,7 +159,7 @@ def test_headers_reach_the_model_and_its_custom_attributes_come_back(runtime: An
 def test_requests_take_the_instances_in_turn(runtime: Any, echo: str) -> None:
     pids = [invoke_echo(runtime, echo)[1]["pid"] for _ in range(6)]
     assert len(set(pids)) == 2
-    assert all(a != b for a, b in zip(pids, pids[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(pids))
 
 
 def test_weights_3_to_1_split_1000_calls_within_5_percent(runtime: Any, ab: str) -> None:

@@ -7,6 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+#: Calls CloudTrail does not record ("CloudTrail does not monitor calls to InvokeEndpoint"):
+#: the inference data plane, whose every call would otherwise cost a durable write.
+UNRECORDED = frozenset(
+    {
+        ("sagemaker-runtime", "InvokeEndpoint"),
+        ("sagemaker-runtime", "InvokeEndpointAsync"),
+        ("sagemaker-runtime", "InvokeEndpointWithResponseStream"),
+    }
+)
+
+
+def recorded(service: str | None, operation: str | None) -> bool:
+    """Whether the audit trail records a call of ``operation`` of ``service``."""
+    return (service, operation) not in UNRECORDED
+
 
 @dataclass(frozen=True)
 class AuditEvent:

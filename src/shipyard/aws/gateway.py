@@ -23,6 +23,7 @@ from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
 from shipyard.audit import AuditEvent, redact
+from shipyard.audit.events import recorded
 from shipyard.audit.resources import with_buckets
 from shipyard.aws.chunked import AwsChunkedDecoder
 from shipyard.aws.models import service_model, streaming_input_member
@@ -101,7 +102,8 @@ class Gateway:
             outcome.error = InternalError()
             response = self._error_response(request, outcome, outcome.error, request_id)
         try:
-            await self.runtime.audit.record(self._audit_event(scope, request, request_id, received_at, outcome))
+            if recorded(outcome.service, outcome.operation):
+                await self.runtime.audit.record(self._audit_event(scope, request, request_id, received_at, outcome))
         except AwsError as error:
             await _discard(response)
             response = self._error_response(request, outcome, error, request_id)

@@ -415,8 +415,10 @@ def _header_request_time(request: WireRequest, style: ErrorStyle) -> datetime:
 def _parse_amz_date(value: str) -> datetime | None:
     if not _AMZ_DATE.fullmatch(value):
         return None
-    try:
-        return datetime.strptime(value, SIGV4_TIMESTAMP).replace(tzinfo=UTC)
+    try:  # by hand: strptime costs more than the rest of a request's date handling
+        return datetime(
+            int(value[0:4]), int(value[4:6]), int(value[6:8]), int(value[9:11]), int(value[11:13]), int(value[13:15]), tzinfo=UTC
+        )
     except ValueError:
         return None
 

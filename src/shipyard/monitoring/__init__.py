@@ -15,7 +15,12 @@ from shipyard.monitoring.metric_store import (
     MetricStore,
     canonical,
 )
-from shipyard.monitoring.statistics import STATISTICS, Datapoint, datapoints
+from shipyard.monitoring.statistics import (
+    STATISTICS,
+    Datapoint,
+    aligned_start,
+    datapoints,
+)
 
 __all__ = [
     "MINUTE_MS",
@@ -27,6 +32,7 @@ __all__ = [
     "MetricDatum",
     "MetricKey",
     "MetricStore",
+    "aligned_start",
     "canonical",
     "datapoints",
 ]

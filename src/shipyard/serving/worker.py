@@ -126,6 +126,9 @@ def serve(pipeline: Pipeline, port: int) -> None:
 def run(instance_dir: Path, fetched: bool) -> int:
     """Be the worker of ``instance_dir``; the exit status."""
     spec = WorkerSpec.read(instance_dir)
+    # OpenMP threads that spin between requests (XGBoost's, LightGBM's) take the CPU from the
+    # server and the other instances; a container's Environment may still say otherwise.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     take_output(instance_dir)
     say(f"Starting the model server of {spec.endpoint_name}, variant {spec.variant_name}, instance {spec.instance_id}")
     if note := pin_cpus(spec.resources):

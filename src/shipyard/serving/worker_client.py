@@ -78,8 +78,8 @@ class WorkerClient:
     ) -> WorkerResponse:
         """POST ``body`` to ``url + path``; raises WorkerUnreachable or WorkerTimeout.
 
-        A kept-alive connection the worker closed meanwhile is replaced by a new one once,
-        which is safe: the worker never saw that request.
+        A kept-alive connection the worker closed while it was idle (it answered nothing)
+        is replaced by a new one, once.
         """
         address = self._address(url)
         head = _request_head(path, address, headers, len(body))

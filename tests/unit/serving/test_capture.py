@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.serving.capture import CaptureConfig, CaptureWriter, iso_millis, object_key
+from shipyard.serving.capture import (
+    CaptureConfig,
+    CaptureWriter,
+    iso_millis,
+    object_key,
+)
 from shipyard.store.blobs import BlobStore
 from shipyard.store.database import Database
 from shipyard.store.objects import S3Store

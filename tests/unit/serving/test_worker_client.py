@@ -7,7 +7,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from shipyard.serving.worker_client import WorkerClient, WorkerTimeout, WorkerUnreachable
+from shipyard.serving.worker_client import (
+    WorkerClient,
+    WorkerTimeout,
+    WorkerUnreachable,
+)
 from shipyard.testing.server import free_port
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

@@ -17,7 +17,7 @@ from shipyard.monitoring import (
     Datapoint,
     Dimensions,
     MetricKey,
-    MetricStore,
+    aligned_start,
     datapoints,
 )
 from shipyard.services.base import RequestContext, ServiceRouter
@@ -69,7 +69,10 @@ async def get_metric_statistics(ctx: RequestContext, params: dict[str, Any]) -> 
     statistics: list[str] = params.get("Statistics") or []
     if bool(statistics) == bool(params.get("ExtendedStatistics")):
         raise invalid_combination("Must specify either Statistics or ExtendedStatistics, but not both.")
-    _no_percentiles(params.get("ExtendedStatistics"))
+    if params.get("ExtendedStatistics"):
+        raise invalid_value(
+            "Shipyard keeps per-minute aggregates of its metrics: ExtendedStatistics (percentiles) are not available."
+        )
     period = _period(params["Period"], "Period")
     start_ms, end_ms = _time_range(params)
     requested = -(-(end_ms - start_ms) // (period * 1000))
@@ -107,7 +110,7 @@ async def get_metric_data(ctx: RequestContext, params: dict[str, Any]) -> dict[s
             raise invalid_value(f"The value {stat['Stat']} for parameter {where}.MetricStat.Stat is not valid.")
         metric = stat["Metric"]
         key = _metric_key(ctx, metric.get("Namespace", ""), metric.get("MetricName", ""), metric.get("Dimensions", ()))
-        period = _period(query.get("Period") or stat["Period"], f"{where}.MetricStat.Period")
+        period = _period(stat["Period"], f"{where}.MetricStat.Period")
         points = await _datapoints(ctx, key, start_ms, end_ms, period, stat.get("Unit"))
         if descending:
             points.reverse()
@@ -127,7 +130,7 @@ async def get_metric_data(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 async def _datapoints(
     ctx: RequestContext, key: MetricKey, start_ms: int, end_ms: int, period: int, unit: str | None
 ) -> list[Datapoint]:
-    minutes = await ctx.runtime.metrics.minutes(key, start_ms - start_ms % MINUTE_MS, end_ms, unit)
+    minutes = await ctx.runtime.metrics.minutes(key, aligned_start(start_ms), end_ms, unit)
     return datapoints(minutes, start_ms=start_ms, period_ms=max(period * 1000, MINUTE_MS))
 
 
@@ -148,13 +151,6 @@ def _period(period: int, member: str) -> int:
     if period in SHORT_PERIODS or period % 60 == 0:
         return period
     raise invalid_value(f"The parameter {member} must be a multiple of 60.")
-
-
-def _no_percentiles(extended: list[str] | None) -> None:
-    if extended:
-        raise invalid_value(
-            "Shipyard keeps per-minute aggregates of its metrics: ExtendedStatistics (percentiles) are not available."
-        )
 
 
 def _time_range(params: dict[str, Any]) -> tuple[int, int]:
