@@ -10,7 +10,8 @@ import pytest
 import xgboost
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
-from shipyard.algorithms.data import ContentType, read_channel
+from shipyard.algorithms.content_types import ContentType
+from shipyard.algorithms.data import read_channel
 from shipyard.algorithms.xgboost import serve
 from shipyard.testing import RunningServer
 from shipyard.testing.algorithms import (

@@ -1,6 +1,7 @@
 """The training container of a built-in algorithm: SageMaker's side of ``train.py``.
 
-``run(ALGORITHM, fit)`` reads the job's ``/opt/ml`` tree (through the ``SM_*`` variables
+``python -m shipyard.algorithms.container <module>`` runs the algorithm of that package:
+:func:`run` reads the job's ``/opt/ml`` tree (through the ``SM_*`` variables
 the runner sets, else ``/opt/ml`` itself), checks hyperparameters and channels against the
 declaration, calls ``fit(context)``, and ends the process as SageMaker's containers do: exit
 0 on success; otherwise ``output/failure`` holds ``ClientError: ...`` (the user's data or
@@ -9,6 +10,7 @@ settings) or ``AlgorithmError: ...`` (anything else) and the exit code is non-ze
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -16,11 +18,14 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shipyard.algorithms.data import ContentType, Dataset, read_channel
+from shipyard.algorithms.content_types import ContentType
 from shipyard.algorithms.errors import AlgorithmError
 from shipyard.algorithms.spec import Algorithm
+
+if TYPE_CHECKING:
+    from shipyard.algorithms.data import Dataset
 
 ML_ROOT = Path("/opt/ml")
 
@@ -57,7 +62,9 @@ class TrainingContext:
         return self.channels.get(name)
 
     def read(self, name: str, *, default_label_size: int = 1, allow_missing: bool = False) -> Dataset:
-        """Read channel ``name`` in its content type (see :func:`read_channel`)."""
+        """Read channel ``name`` in its content type (see :func:`~shipyard.algorithms.data.read_channel`)."""
+        from shipyard.algorithms.data import read_channel
+
         channel = self.channels.get(name)
         if channel is None:
             raise AlgorithmError(f"{self.algorithm.title} needs a {name} channel")
@@ -80,6 +87,21 @@ class TrainingContext:
     def quality_metric(self, channel: str, metric: str, value: float, kind: str = "loss") -> None:
         """Log a metric the way Amazon's algorithms do (see :meth:`Metric.quality`)."""
         self.log(f"#quality_metric: host={self.host}, {channel} {metric} <{kind}>={value}")
+
+
+def run_module(module: str) -> None:
+    """Be the training container of the built-in algorithm in package ``module``.
+
+    The job's hyperparameters, channels and content types are checked against the light
+    declaration first; the trainer (numpy, pandas, the algorithm's library) is imported
+    only then, so a job refused for its input ends in a fraction of a second.
+    """
+    declaration = importlib.import_module(f"shipyard.algorithms.{module}")
+
+    def fit(context: TrainingContext) -> None:
+        importlib.import_module(f"shipyard.algorithms.{module}.train").fit(context)
+
+    run(declaration.ALGORITHM, fit)
 
 
 def run(algorithm: Algorithm, fit: Callable[[TrainingContext], None]) -> None:
@@ -148,3 +170,7 @@ def require_torch(algorithm: Algorithm) -> Any:
     except ImportError:
         raise AlgorithmError(f"install shipyard[deep] to use {algorithm.name}") from None
     return torch
+
+
+if __name__ == "__main__":
+    run_module(sys.argv[1])

@@ -23,40 +23,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from shipyard.algorithms import recordio
-from shipyard.algorithms.content_types import ALIASES, CSV, LIBSVM, RECORDIO
+from shipyard.algorithms.content_types import CSV, LIBSVM, RECORDIO, ContentType
 from shipyard.algorithms.errors import AlgorithmError
 
 Features = np.ndarray | sp.csr_matrix
-
-
-@dataclass(frozen=True)
-class ContentType:
-    """A channel's content type: its canonical MIME type and its parameters."""
-
-    mime: str
-    parameters: dict[str, str]
-
-    @classmethod
-    def parse(cls, text: str) -> ContentType:
-        """``text/csv;label_size=0`` -> ``ContentType("text/csv", {"label_size": "0"})``.
-
-        Unknown types keep their lower-cased spelling, for the algorithm to refuse.
-        """
-        head, *rest = [part.strip() for part in text.split(";")]
-        parameters = {}
-        for part in rest:
-            key, _, value = part.partition("=")
-            if key:
-                parameters[key.strip().lower()] = value.strip()
-        mime = head.lower()
-        return cls(ALIASES.get(mime, mime), parameters)
-
-    def label_size(self, default: int = 1) -> int:
-        """The ``label_size`` parameter (0 or 1)."""
-        text = self.parameters.get("label_size", str(default))
-        if text not in ("0", "1"):
-            raise AlgorithmError(f"label_size must be 0 or 1, not {text!r}")
-        return int(text)
 
 
 @dataclass(frozen=True)

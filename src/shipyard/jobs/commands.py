@@ -104,7 +104,7 @@ def _local_image(job: Job, app: dict[str, Any], default_program: str) -> Command
 
 
 def _builtin(algorithm: str, cwd: Path) -> Command:
-    """A built-in algorithm runs as ``python -m shipyard.algorithms.<name>.train``.
+    """A built-in algorithm runs as ``python -m shipyard.algorithms.container <name>``.
 
     That module is the algorithm's container: it reads the same ``/opt/ml`` tree and
     ``SM_*`` environment as any training image, and exits non-zero (after writing
@@ -113,7 +113,7 @@ def _builtin(algorithm: str, cwd: Path) -> Command:
     module = f"shipyard.algorithms.{algorithm}.train"
     if not re.fullmatch(r"[a-z][a-z0-9_]*", algorithm) or not _module_exists(module):
         raise ClientError(f"the built-in algorithm {algorithm} is not available in this Shipyard version")
-    return Command([sys.executable, "-m", module], cwd)
+    return Command([sys.executable, "-m", "shipyard.algorithms.container", algorithm], cwd)
 
 
 def _module_exists(name: str) -> bool:

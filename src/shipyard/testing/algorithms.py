@@ -27,7 +27,7 @@ import numpy as np
 
 from shipyard.algorithms import recordio
 from shipyard.algorithms.container import Channel, TrainingContext
-from shipyard.algorithms.data import ContentType
+from shipyard.algorithms.content_types import ContentType
 from shipyard.algorithms.spec import Algorithm
 from shipyard.testing.identities import unique_name
 from shipyard.testing.jobs import training_request, wait_for_job
@@ -237,7 +237,7 @@ def run_container_without_torch(
     }
     program = (
         "import sys, runpy; sys.modules['torch'] = None; "
-        f"runpy.run_module('shipyard.algorithms.{module}.train', run_name='__main__')"
+        f"sys.argv[1:] = [{module!r}]; runpy.run_module('shipyard.algorithms.container', run_name='__main__')"
     )
     done = subprocess.run([sys.executable, "-c", program], check=False, env=env, capture_output=True, timeout=120)
     failure = root / "output" / "failure"

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from shipyard.algorithms.data import ContentType, read_channel
+from shipyard.algorithms.content_types import ContentType
+from shipyard.algorithms.data import read_channel
 from shipyard.algorithms.errors import AlgorithmError
 from shipyard.testing.algorithms import csv_bytes, libsvm_bytes, recordio_bytes
 

@@ -13,7 +13,8 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.metrics import accuracy_score, mean_absolute_error
 
 from shipyard.algorithms.container import Channel
-from shipyard.algorithms.data import ContentType, read_channel
+from shipyard.algorithms.content_types import ContentType
+from shipyard.algorithms.data import read_channel
 from shipyard.algorithms.errors import (
     AlgorithmError,
     BadRequest,

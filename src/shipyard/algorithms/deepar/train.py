@@ -1,4 +1,4 @@
-"""DeepAR's training container: ``python -m shipyard.algorithms.deepar.train``.
+"""DeepAR's training (``python -m shipyard.algorithms.container deepar`` runs it).
 
 Logs as SageMaker's DeepAR does: ``#quality_metric: host=algo-1, epoch=3, train loss
 <loss>=...`` per epoch, ``train final_loss`` for the kept (lowest-loss) epoch, and with a
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shipyard.algorithms.container import TrainingContext, require_torch, run
+from shipyard.algorithms.container import TrainingContext, require_torch
 from shipyard.algorithms.deepar import ALGORITHM
 from shipyard.algorithms.deepar.frequency import Frequency
 from shipyard.algorithms.deepar.metrics import parse_quantiles, score_forecasts
@@ -112,7 +112,3 @@ def _evaluate(forecaster: Forecaster, series: list[Series], hp: dict[str, Any], 
     contexts = [replace(item, target=item.target[:-horizon]) for item in series]
     truth = np.stack([item.target[-horizon:] for item in series])
     return score_forecasts(truth, forecaster.sample(contexts, hp["num_eval_samples"]), levels)
-
-
-if __name__ == "__main__":
-    run(ALGORITHM, fit)

@@ -9,10 +9,9 @@ import numpy as np
 from sklearn import metrics
 from threadpoolctl import threadpool_limits
 
-from shipyard.algorithms.container import TrainingContext, run
+from shipyard.algorithms.container import TrainingContext
 from shipyard.algorithms.data import Dataset, Features
 from shipyard.algorithms.errors import AlgorithmError
-from shipyard.algorithms.factorization_machines import ALGORITHM
 from shipyard.algorithms.factorization_machines.model import FactorizationMachine
 from shipyard.algorithms.factorization_machines.trainer import train
 
@@ -60,7 +59,3 @@ def checked_channel(dataset: Dataset, channel: str, hyperparameters: dict[str, A
         bad = labels[~np.isin(labels, (0.0, 1.0))][0]
         raise AlgorithmError(f"The {channel} channel has label {bad:g}; a binary_classifier needs labels 0 and 1")
     return dataset.features, labels
-
-
-if __name__ == "__main__":
-    run(ALGORITHM, fit)

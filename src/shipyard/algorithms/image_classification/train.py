@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from shipyard.algorithms.container import TrainingContext, require_torch, run
+from shipyard.algorithms.container import TrainingContext, require_torch
 from shipyard.algorithms.errors import AlgorithmError
 from shipyard.algorithms.image_classification import ALGORITHM
 from shipyard.algorithms.image_classification.dataset import (
@@ -212,7 +212,3 @@ class _Trainer:
             path = self.ctx.model_dir / f"image-classification-{epoch + 1:04d}.pt"
             self.torch.save(self.net.state_dict(), path)
             self.ctx.log(f"Saved checkpoint to {path.name}")
-
-
-if __name__ == "__main__":
-    run(ALGORITHM, fit)

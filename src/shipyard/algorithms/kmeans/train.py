@@ -6,9 +6,9 @@ import json
 
 from threadpoolctl import threadpool_limits
 
-from shipyard.algorithms.container import TrainingContext, run
+from shipyard.algorithms.container import TrainingContext
 from shipyard.algorithms.errors import AlgorithmError
-from shipyard.algorithms.kmeans import ALGORITHM, model
+from shipyard.algorithms.kmeans import model
 
 EVAL_METRICS = ("msd", "ssd")
 
@@ -50,7 +50,3 @@ def parse_eval_metrics(items: list[str]) -> list[str]:
             'use ["msd"], ["ssd"] or ["msd","ssd"]'
         )
     return names
-
-
-if __name__ == "__main__":
-    run(ALGORITHM, fit)

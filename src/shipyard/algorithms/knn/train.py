@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from shipyard.algorithms.container import TrainingContext, run
+from shipyard.algorithms.container import TrainingContext
 from shipyard.algorithms.data import Dataset, Features
-from shipyard.algorithms.knn import ALGORITHM, model
+from shipyard.algorithms.knn import model
 
 
 def fit(ctx: TrainingContext) -> None:
@@ -41,7 +41,3 @@ def checked(dataset: Dataset, channel: str, feature_dim: int) -> tuple[Features,
     labels = dataset.require_labels(channel)
     dataset.check_finite(channel)
     return dataset.features, labels
-
-
-if __name__ == "__main__":
-    run(ALGORITHM, fit)

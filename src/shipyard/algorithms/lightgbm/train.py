@@ -7,9 +7,8 @@ from typing import Any
 import lightgbm
 import numpy as np
 
-from shipyard.algorithms.container import TrainingContext, run
+from shipyard.algorithms.container import TrainingContext
 from shipyard.algorithms.errors import AlgorithmError
-from shipyard.algorithms.lightgbm import ALGORITHM
 from shipyard.algorithms.lightgbm.inputs import Inputs, read_inputs
 
 MODEL_FILE = "model.txt"
@@ -152,7 +151,3 @@ class RoundLog:
     def __call__(self, env: lightgbm.callback.CallbackEnv) -> None:
         values = "".join(f"\t{data}'s {metric}: {value:g}" for data, metric, value, _ in env.evaluation_result_list)
         self._log(f"[{env.iteration + 1}]{values}")
-
-
-if __name__ == "__main__":
-    run(ALGORITHM, fit)

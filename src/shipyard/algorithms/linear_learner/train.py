@@ -8,10 +8,9 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from shipyard.algorithms.container import TrainingContext, run
+from shipyard.algorithms.container import TrainingContext
 from shipyard.algorithms.data import Dataset, Features
 from shipyard.algorithms.errors import AlgorithmError
-from shipyard.algorithms.linear_learner import ALGORITHM
 from shipyard.algorithms.linear_learner.metrics import evaluate
 from shipyard.algorithms.linear_learner.trainer import resolve_loss, train
 
@@ -99,7 +98,3 @@ def checked_channel(dataset: Dataset, channel: str, hyperparameters: dict[str, A
                 f"the labels must be integers 0 to {classes - 1}"
             )
     return dataset.features, labels
-
-
-if __name__ == "__main__":
-    run(ALGORITHM, fit)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from shipyard.algorithms.container import TrainingContext, require_torch, run
+from shipyard.algorithms.container import TrainingContext, require_torch
 from shipyard.algorithms.errors import AlgorithmError
 from shipyard.algorithms.object_detection import ALGORITHM
 from shipyard.algorithms.object_detection.dataset import Split, load_split
@@ -178,7 +178,3 @@ class _Trainer:
                 found[:, [1, 3]] = 1 - self.boxes[index][:, [3, 1]]
             boxes.append(found)
         return training.to_tensor(self.torch, pixels), boxes
-
-
-if __name__ == "__main__":
-    run(ALGORITHM, fit)

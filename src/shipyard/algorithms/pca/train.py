@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from threadpoolctl import threadpool_limits
 
-from shipyard.algorithms.container import TrainingContext, run
-from shipyard.algorithms.pca import ALGORITHM, model
+from shipyard.algorithms.container import TrainingContext
+from shipyard.algorithms.pca import model
 
 
 def fit(ctx: TrainingContext) -> None:
@@ -35,7 +35,3 @@ def fit(ctx: TrainingContext) -> None:
     if ctx.is_leader:
         ctx.model_dir.mkdir(parents=True, exist_ok=True)
         fitted.save(ctx.model_dir)
-
-
-if __name__ == "__main__":
-    run(ALGORITHM, fit)

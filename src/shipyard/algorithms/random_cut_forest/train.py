@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from shipyard.algorithms.container import TrainingContext, run
+from shipyard.algorithms.container import TrainingContext
 from shipyard.algorithms.data import Dataset
 from shipyard.algorithms.errors import AlgorithmError
-from shipyard.algorithms.random_cut_forest import ALGORITHM
 from shipyard.algorithms.random_cut_forest.forest import build
 
 #: The model file inside ``model.tar.gz``.
@@ -71,7 +70,3 @@ def _checked_labels(test: Dataset) -> np.ndarray:
             f"The test channel's labels must be 0 (normal) or 1 (anomaly); found {test.labels[invalid][0]:g}"
         )
     return test.labels
-
-
-if __name__ == "__main__":
-    run(ALGORITHM, fit)

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 import xgboost
 
-from shipyard.algorithms.container import TrainingContext, run
+from shipyard.algorithms.container import TrainingContext
 from shipyard.algorithms.content_types import CSV
 from shipyard.algorithms.data import Dataset
 from shipyard.algorithms.errors import AlgorithmError
@@ -163,7 +163,3 @@ def _first_line(error: Exception) -> str:
     """XGBoost's message without its time stamp, source location and stack trace."""
     line = next((line for line in str(error).splitlines() if line.strip()), str(error))
     return re.sub(r"^\[[\d:]+\] \S+:\d+: ", "", line.strip())
-
-
-if __name__ == "__main__":
-    run(ALGORITHM, fit)
