@@ -11,7 +11,6 @@ import pytest
 from shipyard.testing import RunningServer, start_server
 from shipyard.testing.postgres import temporary_database
 
-
 #: The session servers' capacity: room for several endpoints beside the jobs of the tests
 #: (the scheduler pins hosts to the real CPUs, shared when vCPUs outnumber them).
 SESSION_CAPACITY = {"SHIPYARD_CPUS": "16", "SHIPYARD_MEMORY": "65536"}

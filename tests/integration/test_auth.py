@@ -570,8 +570,8 @@ def test_https_wrong_secret_is_refused(https_server: RunningServer) -> None:
 
 
 def test_an_operation_of_an_unserved_json_service_gets_a_json_error(server: RunningServer) -> None:
-    cloudwatch = server.client("cloudwatch")  # boto3 speaks JSON 1.0 to CloudWatch
+    dynamodb = server.client("dynamodb")  # JSON 1.0, a service Shipyard does not serve
     with pytest.raises(ClientError) as raised:
-        cloudwatch.list_metrics()
+        dynamodb.list_tables()
     assert error_of(raised)[0] == "UnknownOperationException"
     assert raised.value.response["ResponseMetadata"]["HTTPHeaders"]["content-type"].startswith("application/x-amz-json")

@@ -364,3 +364,17 @@ def test_a_script_mode_scikit_learn_model_predicts_and_reports_its_errors(
     logged = model_server_log(sqlite_server, name, until="missing values are not allowed")
     assert any("missing values are not allowed" in line for line in logged)
     delete_endpoint(sagemaker, name)
+
+
+def test_a_serverless_variant_serves(sqlite_server: RunningServer, hosting: dict[str, str]) -> None:
+    sagemaker = sqlite_server.client("sagemaker")
+    name = unique_name("serverless")
+    serverless = {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+    deploy(sagemaker, name, [{"VariantName": "AllTraffic", "ModelName": hosting["first"], "ServerlessConfig": serverless}])
+    described = sagemaker.describe_endpoint(EndpointName=name)
+    assert described["EndpointStatus"] == "InService"
+    (summary,) = described["ProductionVariants"]
+    assert summary["CurrentServerlessConfig"] == serverless
+    assert summary["DesiredServerlessConfig"] == serverless
+    assert invoke(sqlite_server, name)["InvokedProductionVariant"] == "AllTraffic"
+    delete_endpoint(sagemaker, name)

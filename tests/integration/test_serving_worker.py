@@ -3,13 +3,11 @@ server, each container kind, Serial and Direct pipelines, errors, load failures,
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
 import subprocess
 import sys
-import tarfile
 import urllib.error
 import urllib.request
 import uuid
@@ -27,6 +25,7 @@ from shipyard.serving.failures import read_failure
 from shipyard.serving.launch import free_port, start_worker, wait_ready
 from shipyard.serving.spec import OUTPUT_LOG, ContainerSpec, InferenceMode, WorkerSpec
 from shipyard.testing import RunningServer
+from shipyard.testing.hosting import model_tar
 
 XGBOOST = Image(uri="683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", kind="builtin", algorithm="xgboost")
 SKLEARN = Image(uri="683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3", kind="script", framework="sklearn")
@@ -86,16 +85,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 print("serve: listening", flush=True)
 http.server.HTTPServer(("127.0.0.1", int(os.environ["SAGEMAKER_BIND_TO_PORT"])), Handler).serve_forever()
 """
-
-
-def tar_gz(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def csv(rows: np.ndarray) -> bytes:
@@ -196,7 +185,7 @@ def booster(dataset: tuple[np.ndarray, np.ndarray]) -> xgboost.Booster:
 
 @pytest.fixture(scope="module")
 def xgboost_model(booster: xgboost.Booster, put: Callable[[str, bytes], str]) -> str:
-    return put("xgboost/model.tar.gz", tar_gz({"xgboost-model": booster.save_raw("ubj")}))
+    return put("xgboost/model.tar.gz", model_tar({"xgboost-model": booster.save_raw("ubj")}))
 
 
 @pytest.fixture(scope="module")
@@ -221,10 +210,10 @@ def direct_worker(launch: Callable[..., Worker], put: Callable[[str, bytes], str
     """Two script-mode scikit-learn containers: the code repacked into model.tar.gz as the
     SDK does it, and the code in a sourcedir.tar.gz named by SAGEMAKER_SUBMIT_DIRECTORY."""
     packed = put(
-        "sklearn/packed/model.tar.gz", tar_gz({"model.joblib": joblib_bytes, "code/inference.py": INFERENCE.encode()})
+        "sklearn/packed/model.tar.gz", model_tar({"model.joblib": joblib_bytes, "code/inference.py": INFERENCE.encode()})
     )
-    model_only = put("sklearn/plain/model.tar.gz", tar_gz({"model.joblib": joblib_bytes}))
-    source = put("sklearn/source/sourcedir.tar.gz", tar_gz({"serve_model.py": INFERENCE.encode()}))
+    model_only = put("sklearn/plain/model.tar.gz", model_tar({"model.joblib": joblib_bytes}))
+    source = put("sklearn/source/sourcedir.tar.gz", model_tar({"serve_model.py": INFERENCE.encode()}))
     containers = [
         ContainerSpec(
             image=SKLEARN,
@@ -396,7 +385,7 @@ def test_a_model_fn_that_raises_ends_the_worker_with_the_reason(
     launch: Callable[..., Worker], put: Callable[[str, bytes], str]
 ) -> None:
     failing = "def model_fn(model_dir):\n    raise RuntimeError('cannot read the weights')\n"
-    model = put("broken/model.tar.gz", tar_gz({"code/inference.py": failing.encode()}))
+    model = put("broken/model.tar.gz", model_tar({"code/inference.py": failing.encode()}))
     worker = launch([ContainerSpec(image=SKLEARN, model_data_url=model)])
     assert worker.process.wait(timeout=READY_TIMEOUT) == 1
     reason = read_failure(worker.instance_dir)

@@ -10,7 +10,7 @@ from shipyard.errors import AwsError
 from shipyard.services.base import RequestContext
 from shipyard.services.sagemaker.jobs import json_safe, list_page
 from shipyard.serving.records import HostingKind, HostingRecord
-from shipyard.serving.store import HostingExists
+from shipyard.store.record_table import RecordExists
 from shipyard.store.records import now_ms, to_datetime
 
 #: How SageMaker's messages name each kind.
@@ -48,7 +48,7 @@ async def create_record(
     )
     try:
         record = await ctx.runtime.hosting.create(record)
-    except HostingExists:
+    except RecordExists:
         raise AwsError("ValidationException", f'Cannot create already existing {_WORDS[kind]} "{record.arn}".') from None
     tags = {tag["Key"]: tag["Value"] for tag in params.get("Tags") or ()}
     if tags:

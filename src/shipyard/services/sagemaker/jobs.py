@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from shipyard.compute.capacity import check_fits
-from shipyard.compute.job_store import JobExists
 from shipyard.compute.records import Job, JobKind
 from shipyard.errors import AwsError
 from shipyard.jobs.spec import Image
 from shipyard.services.base import RequestContext
 from shipyard.store.listing_query import ListQuery
+from shipyard.store.record_table import RecordExists
 from shipyard.store.records import now_ms, to_datetime
 
 #: SageMaker's word for each kind, in ARNs and messages.
@@ -76,7 +76,7 @@ async def create_job(
     job.set_secondary("Starting", "Launching requested ML instances", at)
     try:
         job = await ctx.runtime.jobs.create(job)
-    except JobExists:
+    except RecordExists:
         raise AwsError(
             "ResourceInUse",
             f"{_TITLES[kind]} job names must be unique within an AWS account and region, and a "
