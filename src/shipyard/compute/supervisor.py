@@ -23,6 +23,7 @@ from shipyard.compute.metrics import MetricParser
 from shipyard.compute.network import free_port
 from shipyard.compute.records import Job
 from shipyard.compute.roles import JobRoles
+from shipyard.compute.ticker import Ticker
 from shipyard.errors import AwsError
 from shipyard.jobs.spec import HostResult, HostSpec, Image, Resources
 from shipyard.logs import LogStore
@@ -40,8 +41,6 @@ LOG_GROUPS = {
 #: Reason given to jobs whose process did not survive a server restart.
 RESTARTED = "InternalServerError: the server restarted during the job"
 
-_TICK_BUSY = 0.1
-_TICK_IDLE = 1.0
 _FAILURE_LIMIT = 1024
 
 
@@ -75,8 +74,7 @@ class JobSupervisor:
         self._running: dict[int, Job] = {}
         self._queued: dict[int, Job] = {}
         self._parsers: dict[int, MetricParser] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._ticker = Ticker(self._tick, lambda: bool(self._running or self._queued), "shipyard-jobs")
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -84,16 +82,11 @@ class JobSupervisor:
         """Recover what the database says is active, then run the loop in the background."""
         await self.recover()
         self._executor.prepare()
-        self._task = asyncio.create_task(self._loop(), name="shipyard-jobs")
+        self._ticker.start()
 
     async def close(self) -> None:
         """Stop supervising. Running jobs go on; the next start re-attaches to them."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await self._ticker.stop()
         self._executor.close()
 
     async def recover(self) -> None:
@@ -160,26 +153,13 @@ class JobSupervisor:
         self.wake()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._ticker.wake()
 
     def waiting_message(self, job: Job) -> str | None:
         """Why a queued job has not started yet (None if it is not waiting)."""
         return self._scheduler.waiting_message(job.key)
 
     # --- the loop ----------------------------------------------------------------------------
-
-    async def _loop(self) -> None:
-        while True:
-            busy = bool(self._running or self._queued)
-            try:
-                await asyncio.wait_for(self._wake.wait(), _TICK_BUSY if busy else _TICK_IDLE)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-            try:
-                await self._tick()
-            except Exception:
-                log.exception("job supervisor tick failed")
 
     async def _tick(self) -> None:
         for key, resources in self._scheduler.admit():

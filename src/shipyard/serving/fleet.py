@@ -31,6 +31,7 @@ from shipyard.compute.capacity import CapacityScheduler
 from shipyard.compute.executor import Executor, HostHandle
 from shipyard.compute.network import free_port
 from shipyard.compute.roles import JobRoles
+from shipyard.compute.ticker import Ticker
 from shipyard.errors import AwsError
 from shipyard.jobs.spec import RUNNER_LOG, Resources
 from shipyard.logs import LogStore
@@ -57,8 +58,6 @@ STOP_GRACE_SECONDS = 5.0
 #: Lifetime of the credentials a worker gets for its model's role.
 CREDENTIAL_SECONDS = 12 * 3600
 
-_TICK_BUSY = 0.1
-_TICK_IDLE = 1.0
 _PING_TIMEOUT = 0.5
 _FAILURE_LIMIT = 1024
 
@@ -99,24 +98,20 @@ class EndpointFleet:
         self._routes: dict[tuple[str, str], EndpointRoute] = {}
         #: Old instances an update switched away from, stopped once their drain time is up.
         self._draining: list[tuple[float, str, dict[str, Any]]] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._busy = False
+        self._ticker = Ticker(self._tick, lambda: self._busy, "shipyard-endpoints")
 
     # --- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
         """Recover what the database says runs, then reconcile in the background."""
         await self.recover()
-        self._task = asyncio.create_task(self._loop(), name="shipyard-endpoints")
+        self._ticker.start()
 
     async def close(self) -> None:
         """Stop reconciling. The workers go on serving (the next start re-attaches to them);
         only old instances an update was draining are stopped, as no record names them."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._ticker.stop()
         self._routes.clear()
         await self._stop_instances([instance for _, _, instance in self._draining])
         self._draining.clear()
@@ -161,25 +156,13 @@ class EndpointFleet:
 
     def wake(self) -> None:
         """Reconcile now (the API changed something)."""
-        self._wake.set()
+        self._ticker.wake()
 
     def route(self, region: str, name: str) -> EndpointRoute | None:
         """Where ``name``'s traffic can go now; None if the endpoint is not serving."""
         return self._routes.get((region, name))
 
-    # --- the loop ----------------------------------------------------------------------------
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), _TICK_BUSY if self._busy else _TICK_IDLE)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-            try:
-                await self._tick()
-            except Exception:
-                log.exception("endpoint fleet tick failed")
+    # --- reconciling -----------------------------------------------------------------------
 
     async def _tick(self) -> None:
         busy = bool(self._draining)
