@@ -378,3 +378,20 @@ def test_a_serverless_variant_serves(sqlite_server: RunningServer, hosting: dict
     assert summary["DesiredServerlessConfig"] == serverless
     assert invoke(sqlite_server, name)["InvokedProductionVariant"] == "AllTraffic"
     delete_endpoint(sagemaker, name)
+
+
+def test_an_endpoint_on_postgresql_metadata(postgresql_server: RunningServer) -> None:
+    sagemaker = postgresql_server.client("sagemaker")
+    bucket = unique_name("postgres")
+    postgresql_server.client("s3").create_bucket(Bucket=bucket)
+    archive, _ = xgboost_model()
+    model = unique_name("model")
+    create_model(sagemaker, model, sagemaker_role(postgresql_server), upload(postgresql_server, bucket, "model.tar.gz", archive))
+    name = unique_name("postgres")
+    deploy(sagemaker, name, [variant("A", model), variant("B", model, weight=0.0)])
+    sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName=name, DesiredWeightsAndCapacities=[{"VariantName": "A", "DesiredWeight": 0.0}, {"VariantName": "B", "DesiredWeight": 1.0}]
+    )
+    assert wait_for_endpoint(sagemaker, name)["EndpointStatus"] == "InService"
+    assert invoke(postgresql_server, name)["InvokedProductionVariant"] == "B"
+    delete_endpoint(sagemaker, name)
