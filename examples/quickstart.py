@@ -1,5 +1,5 @@
-"""Shipyard quickstart: feature engineering, training and deployment, the SageMaker way, on
-this machine.
+"""Shipyard quickstart: feature engineering, training, tuning and deployment, the SageMaker
+way, on this machine.
 
 Start the server, then run this in another terminal:
 
@@ -15,8 +15,9 @@ The walkthrough:
   3. a processing job standardizes the features and splits them into train / validation;
   4. a script-mode training job fits a logistic regression and reports its accuracy;
   5. print the job's metrics and where the model is;
-  6. deploy the model to an endpoint (script mode: an inference.py beside train.py);
-  7. invoke the endpoint through sagemaker-runtime and print a prediction, then delete it.
+  6. a tuning job searches the learning rate and the number of epochs for the best accuracy;
+  7. deploy the best trial's model to an endpoint (script mode: an inference.py beside train.py);
+  8. invoke the endpoint through sagemaker-runtime and print a prediction, then delete it.
 
 The job and inference scripts use only the standard library, so they run wherever the
 server's Python runs.
@@ -30,6 +31,7 @@ import random
 import sys
 import tarfile
 import textwrap
+import time
 import uuid
 
 import boto3
@@ -74,7 +76,8 @@ TRAIN = """
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--learning-rate", type=float, default=0.5)
-    args = parser.parse_args()
+    # Trials of a tuning job also get --_tuning_objective_metric (SageMaker adds it): ignore it.
+    args, _ = parser.parse_known_args()
 
     def load(channel):
         folder = os.environ[f"SM_CHANNEL_{channel.upper()}"]
@@ -255,10 +258,10 @@ def main() -> None:
         }
         return {"ChannelName": name, "DataSource": {"S3DataSource": source}, "ContentType": "text/csv"}
 
-    sagemaker.create_training_job(
-        TrainingJobName=training,
-        RoleArn=role,
-        AlgorithmSpecification={
+    # What every training job of this walkthrough runs: the tuning job below reuses it.
+    definition = {
+        "RoleArn": role,
+        "AlgorithmSpecification": {
             "TrainingImage": SKLEARN_IMAGE,
             "TrainingInputMode": "File",
             "MetricDefinitions": [
@@ -266,16 +269,19 @@ def main() -> None:
                 {"Name": "validation:accuracy", "Regex": r"validation:accuracy=([0-9.]+)"},
             ],
         },
-        HyperParameters={
-            "sagemaker_program": json.dumps("train.py"),
-            "sagemaker_submit_directory": json.dumps(f"s3://{bucket}/code/sourcedir.tar.gz"),
-            "epochs": json.dumps(20),
-            "learning-rate": json.dumps(0.5),
-        },
-        InputDataConfig=[channel("train"), channel("validation")],
-        OutputDataConfig={"S3OutputPath": f"s3://{bucket}/models"},
-        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
-        StoppingCondition={"MaxRuntimeInSeconds": 600},
+        "InputDataConfig": [channel("train"), channel("validation")],
+        "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/models"},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+    }
+    program = {
+        "sagemaker_program": json.dumps("train.py"),
+        "sagemaker_submit_directory": json.dumps(f"s3://{bucket}/code/sourcedir.tar.gz"),
+    }
+    sagemaker.create_training_job(
+        TrainingJobName=training,
+        HyperParameters={**program, "epochs": json.dumps(20), "learning-rate": json.dumps(0.5)},
+        **definition,
     )
     job = wait(sagemaker, "training", training)
 
@@ -286,16 +292,54 @@ def main() -> None:
     print(f"  model: {job['ModelArtifacts']['S3ModelArtifacts']}")
     print(f"  the job's log: shipyard logs {training}")
 
-    # 6. Deploy: a model (the artifacts, the image, the inference code), an endpoint config
-    # (one variant on one instance) and the endpoint; boto3's waiter follows it to InService.
+    # 6. Tuning job: the same training job with the learning rate and the number of epochs
+    # left open. Bayesian search proposes 6 trials, 2 at a time, each one an ordinary training
+    # job, and keeps the one whose validation:accuracy (read by the MetricDefinitions) is highest.
+    tuning = f"quickstart-tune-{run}"            # tuning job names are at most 32 characters
+    print(f"6. tuning job {tuning}")
+    sagemaker.create_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=tuning,
+        HyperParameterTuningJobConfig={
+            "Strategy": "Bayesian",
+            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:accuracy"},
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 6, "MaxParallelTrainingJobs": 2},
+            "ParameterRanges": {
+                "ContinuousParameterRanges": [
+                    {"Name": "learning-rate", "MinValue": "0.01", "MaxValue": "1", "ScalingType": "Logarithmic"}
+                ],
+                "IntegerParameterRanges": [{"Name": "epochs", "MinValue": "5", "MaxValue": "40"}],
+            },
+        },
+        TrainingJobDefinition={**definition, "StaticHyperParameters": program},
+    )
+    while True:                                  # boto3 has no waiter for tuning jobs
+        tuned = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=tuning)
+        status = tuned["HyperParameterTuningJobStatus"]
+        if status in ("Completed", "Failed", "Stopped"):
+            break
+        time.sleep(1)
+    print(f"  tuning job {tuning}: {status} ({tuned['TrainingJobStatusCounters']['Completed']} trials completed)")
+    if status != "Completed" or "BestTrainingJob" not in tuned:
+        print(f"  FailureReason: {tuned.get('FailureReason', '(none)')}", file=sys.stderr)
+        sys.exit(1)
+    best = tuned["BestTrainingJob"]
+    accuracy = best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
+    print(f"  best trial: {best['TrainingJobName']} (validation:accuracy = {accuracy:.4f})")
+    print("  its hyperparameters: " + ", ".join(f"{k} = {v}" for k, v in sorted(best["TunedHyperParameters"].items())))
+    best_model = sagemaker.describe_training_job(TrainingJobName=best["TrainingJobName"])["ModelArtifacts"]["S3ModelArtifacts"]
+    print(f"  best model: {best_model}")
+
+    # 7. Deploy the best trial's model: a model (the artifacts, the image, the inference code),
+    # an endpoint config (one variant on one instance) and the endpoint; boto3's waiter follows
+    # it to InService.
     endpoint = f"quickstart-{run}"
-    print(f"6. endpoint {endpoint}")
+    print(f"7. endpoint {endpoint}")
     sagemaker.create_model(
         ModelName=endpoint,
         ExecutionRoleArn=role,
         PrimaryContainer={
             "Image": SKLEARN_IMAGE,
-            "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"],
+            "ModelDataUrl": best_model,
             "Environment": {
                 "SAGEMAKER_PROGRAM": "inference.py",
                 "SAGEMAKER_SUBMIT_DIRECTORY": f"s3://{bucket}/code/sourcedir.tar.gz",
@@ -313,14 +357,14 @@ def main() -> None:
         sys.exit(1)
     print("  InService")
 
-    # 7. Invoke it with a validation row (features only; the label is the last column).
+    # 8. Invoke it with a validation row (features only; the label is the last column).
     row = s3.get_object(Bucket=bucket, Key="features/validation/validation.csv")["Body"].read().decode().splitlines()[0]
     *features, label = row.split(",")
     answer = boto3.client("sagemaker-runtime").invoke_endpoint(
         EndpointName=endpoint, ContentType="text/csv", Accept="application/json", Body=",".join(features)
     )
     probability = json.loads(answer["Body"].read())["predictions"][0]
-    print(f"7. prediction: P(label=1) = {probability:.4f} (the row's label: {label})")
+    print(f"8. prediction: P(label=1) = {probability:.4f} (the row's label: {label})")
     sagemaker.delete_endpoint(EndpointName=endpoint)
     print(f"  endpoint {endpoint} deleted")
 

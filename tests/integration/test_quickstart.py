@@ -35,7 +35,29 @@ def test_quickstart_trains_deploys_and_predicts(tmp_path):
         head = server.client("s3").head_object(Bucket=bucket, Key=key)
         assert head["ContentLength"] > 0
 
-        prediction = re.search(r"^7\. prediction: P\(label=1\) = ([0-9.]+) \(the row's label: ([01])\)$", finished.stdout, re.MULTILINE)
+        best = re.search(r"^  best trial: (\S+) \(validation:accuracy = ([0-9.]+)\)$", finished.stdout, re.MULTILINE)
+        assert best, finished.stdout
+        best_trial, best_accuracy = best.group(1), float(best.group(2))
+        assert best_accuracy >= 0.8, finished.stdout
+        sagemaker = server.client("sagemaker")
+        tuning = best_trial.rsplit("-", 2)[0]
+        ranked = sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName=tuning, SortBy="FinalObjectiveMetricValue", SortOrder="Descending"
+        )["TrainingJobSummaries"]
+        assert len(ranked) == 6
+        values = {item["TrainingJobName"]: item["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for item in ranked}
+        top = ranked[0]["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
+        assert values[best_trial] == top  # the best trial has the highest accuracy (others may tie with it)
+        assert abs(top - best_accuracy) < 1e-4
+        trial_model = sagemaker.describe_training_job(TrainingJobName=best_trial)["ModelArtifacts"]["S3ModelArtifacts"]
+        assert re.search(rf"^  best model: {re.escape(trial_model)}$", finished.stdout, re.MULTILINE), finished.stdout
+        assert trial_model != model.group(1)
+        endpoint = re.search(r"^7\. endpoint (\S+)$", finished.stdout, re.MULTILINE)
+        assert endpoint, finished.stdout
+        deployed = sagemaker.describe_model(ModelName=endpoint.group(1))["PrimaryContainer"]["ModelDataUrl"]
+        assert deployed == trial_model
+
+        prediction = re.search(r"^8\. prediction: P\(label=1\) = ([0-9.]+) \(the row's label: ([01])\)$", finished.stdout, re.MULTILINE)
         assert prediction, finished.stdout
         probability, label = float(prediction.group(1)), int(prediction.group(2))
         assert 0.0 <= probability <= 1.0

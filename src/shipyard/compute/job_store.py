@@ -31,6 +31,19 @@ class JobStore(RecordTable[Job]):
         rows = [{"job_id": job_id, "name": name, "timestamp_ms": at, "value": value} for name, at, value in points]
         await self._database.write(lambda conn: conn.execute(insert(job_metrics), rows))
 
+    async def metric_values(self, job_id: int, name: str) -> list[float]:
+        """Every value of metric ``name`` the job logged, in order."""
+
+        def find(conn: Connection) -> list[float]:
+            rows = conn.execute(
+                select(job_metrics.c.value)
+                .where(job_metrics.c.job_id == job_id, job_metrics.c.name == name)
+                .order_by(job_metrics.c.seq)
+            )
+            return [row.value for row in rows]
+
+        return await self._database.read(find)
+
 
 class TagStore:
     """Tags of SageMaker resources, by ARN (AddTags, ListTags, DeleteTags)."""

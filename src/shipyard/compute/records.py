@@ -25,6 +25,9 @@ from typing import Any, Literal
 
 JobKind = Literal["training", "processing", "transform"]
 
+#: SageMaker's word for each kind, in ARNs.
+NOUNS = {"training": "training-job", "processing": "processing-job", "transform": "transform-job"}
+
 #: Statuses in which a job still has work to do (the supervisor's concern).
 ACTIVE = ("InProgress", "Stopping")
 
@@ -88,6 +91,27 @@ class Job:
         stopping = self.request.get("StoppingCondition") or {}
         return int(stopping.get("MaxRuntimeInSeconds") or 86400)
 
+    @classmethod
+    def new(
+        cls, *, kind: JobKind, region: str, name: str, arn: str, request: dict[str, Any], details: dict[str, Any], at_ms: int
+    ) -> Job:
+        """A job about to be stored and queued: InProgress, Starting ("Launching requested ML instances")."""
+        job = cls(
+            id=0,
+            kind=kind,
+            region=region,
+            name=name,
+            arn=arn,
+            status="InProgress",
+            secondary_status="Starting",
+            request=request,
+            details=details,
+            created_ms=at_ms,
+            modified_ms=at_ms,
+        )
+        job.set_secondary("Starting", "Launching requested ML instances", at_ms)
+        return job
+
     def message(self, status: str) -> str:
         """The StatusMessage of a secondary status the server sets (Stopping, Stopped...)."""
         return _MESSAGES[status].format(kind=self.kind, Kind=self.kind.capitalize())
@@ -114,3 +138,8 @@ class Job:
         self.details["end_ms"] = at_ms
         if "training_start_ms" in self.details and "training_end_ms" not in self.details:
             self.details["training_end_ms"] = at_ms
+
+
+def job_arn(kind: JobKind, region: str, account_id: str, name: str) -> str:
+    """``arn:aws:sagemaker:<region>:<account>:training-job/<name>`` (names lower-cased, as AWS does)."""
+    return f"arn:aws:sagemaker:{region}:{account_id}:{NOUNS[kind]}/{name.lower()}"

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 CHUNK = 1 << 20
 #: Files below this size go up in one PutObject (boto3's own multipart threshold is 8 MiB).
 SINGLE_PUT_LIMIT = 8 << 20
+#: Attempts of each S3 call (boto3's standard mode: connection errors and 5xx are retried).
+RETRIES = 8
 
 
 class S3Error(Exception):
@@ -97,7 +99,8 @@ class S3:
             aws_secret_access_key=credentials.get("SecretAccessKey"),
             aws_session_token=credentials.get("SessionToken") or None,
             verify=spec.ca_bundle or None,
-            config=Config(retries={"max_attempts": 3, "mode": "standard"}, s3={"addressing_style": "path"}),
+            # Enough attempts (backing off to 20 s apart) to outlast a restart of the server.
+            config=Config(retries={"max_attempts": RETRIES, "mode": "standard"}, s3={"addressing_style": "path"}),
         )
 
     def _call(self, operation: str, **params: Any) -> Any:

@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> ASGIApp:
         await runtime.supervisor.start()
         await runtime.fleet.start()
         await runtime.dataplane.start()
+        runtime.tuner.start()
         gateway = Gateway(runtime, ROUTERS)
         try:
             yield

@@ -25,6 +25,8 @@ from shipyard.serving.fleet import EndpointFleet
 from shipyard.serving.launch import WORKER
 from shipyard.serving.store import HostingStore
 from shipyard.store import AccountStore, BlobStore, Database, S3Store
+from shipyard.tuning.records import TuningStore
+from shipyard.tuning.tuner import Tuner
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ async def open_runtime(settings: Settings) -> Runtime:
         capture_flush_seconds=settings.capture_flush_seconds,
         metrics_flush_seconds=settings.metrics_flush_seconds,
     )
+    tuning = TuningStore(database)
+    tuner = Tuner(store=tuning, jobs=jobs, supervisor=supervisor, account_id=account.id)
     return Runtime(
         settings=settings,
         database=database,
@@ -136,4 +140,6 @@ async def open_runtime(settings: Settings) -> Runtime:
         fleet=fleet,
         metrics=metrics,
         dataplane=dataplane,
+        tuning=tuning,
+        tuner=tuner,
     )

@@ -22,6 +22,8 @@ from shipyard.store.accounts import AccountStore
 from shipyard.store.blobs import BlobStore
 from shipyard.store.database import Database
 from shipyard.store.objects import S3Store
+from shipyard.tuning.records import TuningStore
+from shipyard.tuning.tuner import Tuner
 
 
 @dataclass
@@ -50,12 +52,15 @@ class Runtime:
     fleet: EndpointFleet
     metrics: MetricStore
     dataplane: DataPlane
+    tuning: TuningStore
+    tuner: Tuner
 
     async def close(self) -> None:
         """Write what the data plane buffers (captured data, metrics), stop supervising
-        endpoints and jobs (their processes run on), then release the database's threads and
+        tuning jobs, endpoints and jobs (their processes run on), then release the database's threads and
         connections."""
         await self.dataplane.close()
+        await self.tuner.close()
         await self.fleet.close()
         await self.supervisor.close()
         await self.database.close()

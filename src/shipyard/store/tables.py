@@ -500,3 +500,24 @@ metric_data = Table(
     Column("unit", String(32), nullable=False),
     UniqueConstraint("region", "namespace", "metric_name", "dimensions", "timestamp_ms", name="uq_metric_data_series_minute"),
 )
+
+# --- Hyperparameter tuning jobs: revision 0008 ------------------------------------------
+
+#: Tuning jobs. ``request`` is CreateHyperParameterTuningJob as sent; ``details`` what the
+#: tuner made of it (resolved definitions, its trials and their outcomes, the best one).
+tuning_jobs = Table(
+    "tuning_jobs",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("arn", Text, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("modified_ms", BigInteger, nullable=False),
+    UniqueConstraint("kind", "region", "name"),
+    Index("ix_tuning_jobs_kind_region_created_ms", "kind", "region", "created_ms"),
+)

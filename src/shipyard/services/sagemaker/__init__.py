@@ -1,5 +1,5 @@
 """Amazon SageMaker (the control plane): training, processing and batch transform jobs,
-models, endpoint configs and endpoints, and resource tags."""
+hyperparameter tuning jobs, models, endpoint configs and endpoints, and resource tags."""
 
 from shipyard.services.base import ServiceRouter
 from shipyard.services.sagemaker import (
@@ -10,10 +10,11 @@ from shipyard.services.sagemaker import (
     tags,
     training,
     transform,
+    tuning,
 )
 
 router = ServiceRouter("sagemaker")
-for _module in (training, processing, transform, models, endpoint_configs, endpoints, tags):
+for _module in (training, processing, transform, tuning, models, endpoint_configs, endpoints, tags):
     router.include(_module.router)
 
 __all__ = ["router"]

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from shipyard.compute.capacity import check_fits
-from shipyard.compute.records import Job, JobKind
+from shipyard.compute.records import Job, JobKind, job_arn
 from shipyard.errors import AwsError
 from shipyard.jobs.spec import Image
 from shipyard.services.base import RequestContext
@@ -20,15 +20,9 @@ from shipyard.store.record_table import RecordExists
 from shipyard.store.records import now_ms, to_datetime
 
 #: SageMaker's word for each kind, in ARNs and messages.
-_NOUNS = {"training": "training-job", "processing": "processing-job", "transform": "transform-job"}
 _TITLES = {"training": "Training", "processing": "Processing", "transform": "Transform"}
 
 MAX_TAGS = 50
-
-
-def job_arn(ctx: RequestContext, kind: JobKind, name: str) -> str:
-    """``arn:aws:sagemaker:<region>:<account>:training-job/<name>`` (names lower-cased, as AWS does)."""
-    return f"arn:aws:sagemaker:{ctx.region}:{ctx.account_id}:{_NOUNS[kind]}/{name.lower()}"
 
 
 def not_found(kind: JobKind, name: str) -> AwsError:
@@ -59,21 +53,15 @@ async def create_job(
 ) -> Job:
     """Store a new job (``ResourceInUse`` if the name is taken), tag it, and queue it;
     ``details`` start the job's details (with its ``image``)."""
-    at = now_ms()
-    job = Job(
-        id=0,
+    job = Job.new(
         kind=kind,
         region=ctx.region,
         name=name,
-        arn=job_arn(ctx, kind, name),
-        status="InProgress",
-        secondary_status="Starting",
+        arn=job_arn(kind, ctx.region, ctx.account_id, name),
         request=json_safe({key: value for key, value in params.items() if key != "Tags"}),
         details={**(details or {}), "image": asdict(image)},
-        created_ms=at,
-        modified_ms=at,
+        at_ms=now_ms(),
     )
-    job.set_secondary("Starting", "Launching requested ML instances", at)
     try:
         job = await ctx.runtime.jobs.create(job)
     except RecordExists:

@@ -48,6 +48,7 @@ async def _existing(ctx: RequestContext, arn: str) -> str:
     """The ARN (the name lower-cased, as SageMaker writes it) of a resource that exists."""
     prefix, _, name = arn.partition("/")
     normalized = f"{prefix}/{name.lower()}"
-    if await ctx.runtime.jobs.get_by_arn(normalized) is None and await ctx.runtime.hosting.get_by_arn(normalized) is None:
-        raise AwsError("ValidationException", f"Could not find resource {arn}")
-    return normalized
+    for store in (ctx.runtime.jobs, ctx.runtime.hosting, ctx.runtime.tuning):
+        if await store.get_by_arn(normalized) is not None:
+            return normalized
+    raise AwsError("ValidationException", f"Could not find resource {arn}")

@@ -9,6 +9,7 @@ from shipyard.compute.images import resolve_training_image
 from shipyard.compute.metrics import compile_metric_regex
 from shipyard.compute.records import Job
 from shipyard.errors import AwsError
+from shipyard.jobs.spec import Image
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.services.sagemaker.jobs import (
     check_capacity,
@@ -52,11 +53,20 @@ _FLAGS = ("EnableNetworkIsolation", "EnableInterContainerTrafficEncryption", "En
 
 @router.operation("CreateTrainingJob")
 async def create_training_job(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    name = params["TrainingJobName"]
-    algorithm = params.get("AlgorithmSpecification")
+    image, params = await prepare_training(ctx, params)
+    defaults = {"StoppingCondition": {"MaxRuntimeInSeconds": 86400}}
+    job = await create_job(ctx, "training", params["TrainingJobName"], {**defaults, **params}, image)
+    return {"TrainingJobArn": job.arn}
+
+
+async def prepare_training(ctx: RequestContext, request: dict[str, Any]) -> tuple[Image, dict[str, Any]]:
+    """Check a CreateTrainingJob request (or a tuning job's training job definition, in the
+    same terms) as SageMaker does, and resolve its image; the image and the request with the
+    built-in algorithm's metric definitions added to ``AlgorithmSpecification``."""
+    algorithm = request.get("AlgorithmSpecification")
     if not algorithm:
         raise AwsError("ValidationException", "AlgorithmSpecification is required: it names the image to run.")
-    resources = params.get("ResourceConfig") or {}
+    resources = request.get("ResourceConfig") or {}
     if not resources.get("InstanceType"):
         raise AwsError(
             "ValidationException",
@@ -64,17 +74,14 @@ async def create_training_job(ctx: RequestContext, params: dict[str, Any]) -> di
             "are not supported by Shipyard).",
         )
     check_capacity(ctx, resources["InstanceType"], int(resources.get("InstanceCount") or 1))
-    _check_channels(params.get("InputDataConfig") or [])
+    _check_channels(request.get("InputDataConfig") or [])
     for definition in algorithm.get("MetricDefinitions") or []:
         compile_metric_regex(definition["Name"], definition["Regex"])
-    hyperparameters = params.get("HyperParameters") or {}
-    await ctx.runtime.roles.check(params["RoleArn"])
-    image = await resolve_training_image(algorithm, hyperparameters, ctx.runtime.images.path)
+    await ctx.runtime.roles.check(request["RoleArn"])
+    image = await resolve_training_image(algorithm, request.get("HyperParameters") or {}, ctx.runtime.images.path)
     if image.kind == "builtin":
-        params = {**params, "AlgorithmSpecification": with_builtin_metrics(algorithm, image.algorithm)}
-    defaults = {"StoppingCondition": {"MaxRuntimeInSeconds": 86400}}
-    job = await create_job(ctx, "training", name, {**defaults, **params}, image)
-    return {"TrainingJobArn": job.arn}
+        request = {**request, "AlgorithmSpecification": with_builtin_metrics(algorithm, image.algorithm)}
+    return image, request
 
 
 def with_builtin_metrics(algorithm: dict[str, Any], module: str) -> dict[str, Any]:
@@ -127,6 +134,7 @@ def describe(job: Job, waiting: str | None = None) -> dict[str, Any]:
     output: dict[str, Any] = {
         "TrainingJobName": job.name,
         "TrainingJobArn": job.arn,
+        "TuningJobArn": details.get("tuning_job_arn"),
         "TrainingJobStatus": job.status,
         "SecondaryStatus": job.secondary_status,
         **{key: request[key] for key in _ECHOED if key in request},
