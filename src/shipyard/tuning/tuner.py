@@ -208,7 +208,7 @@ class Tuner:
             strategy = strategy_for(
                 tuning.config["Strategy"],
                 parse_ranges(definitions[index]["ranges"]),
-                seed=int(tuning.config.get("RandomSeed") or tuning.id) + index,
+                seed=_seed(tuning) + index,
                 objective_minimize=_minimize(tuning, index),
                 max_jobs=total,
                 hyperband=(tuning.config.get("StrategyConfig") or {}).get("HyperbandStrategyConfig"),
@@ -369,6 +369,12 @@ def _best(trials: dict[str, dict[str, Any]], tuning: TuningJob) -> str | None:
         return None
     pick = min if _minimize(tuning) else max
     return pick(scored, key=lambda item: item[0])[1]
+
+
+def _seed(tuning: TuningJob) -> int:
+    """``RandomSeed`` (0 included), else the tuning job's id: reproducible across restarts."""
+    seed = tuning.config.get("RandomSeed")
+    return tuning.id if seed is None else int(seed)
 
 
 def _objective(tuning: TuningJob, index: int) -> dict[str, Any]:
