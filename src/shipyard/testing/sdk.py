@@ -47,6 +47,9 @@ def sagemaker_session(server: RunningServer, workdir: Path) -> Iterator[Any]:
         import boto3
         import sagemaker
 
+        # The SDK also calls boto3.client(), whose default session caches the environment it
+        # first saw (perhaps another test's server): make it read this one.
+        env.setattr(boto3, "DEFAULT_SESSION", None)
         boto_session = boto3.session.Session()
         account = boto_session.client("sts").get_caller_identity()["Account"]
         yield sagemaker.Session(boto_session=boto_session, default_bucket=f"sagemaker-us-east-1-{account}")
