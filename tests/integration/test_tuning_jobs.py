@@ -268,3 +268,29 @@ def test_hyperband_stops_trials_that_lag_at_a_rung(sqlite_server: RunningServer,
     best = described["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
     assert all(trial["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] > best for trial in stopped)
     assert described["TrainingJobStatusCounters"]["Stopped"] == len(stopped)
+
+
+@pytest.mark.parametrize(
+    ("criteria", "expected"),
+    [
+        # Every trial reaches the target: the job ends after the first one.
+        ({"TargetObjectiveMetricValue": 1000.0}, 1),
+        # offset 3 is best; 4, 5 and 6 do not improve on it: three trials without improvement
+        # (the least AWS allows) end the job before offset 7 runs.
+        ({"BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 3}}, 4),
+    ],
+    ids=["target-reached", "not-improving"],
+)
+def test_completion_criteria_end_the_job_early(
+    sqlite_server: RunningServer, tuning: dict[str, Any], criteria: dict[str, Any], expected: int
+) -> None:
+    sagemaker = sqlite_server.client("sagemaker")
+    definition = _with_static(tuning["script"], choice="b", count="2")
+    ranges = {"CategoricalParameterRanges": [{"Name": "offset", "Values": ["3", "4", "5", "6", "7"]}]}
+    config = tuning_config("Grid", ranges, "loss", jobs=5, parallel=1, TuningJobCompletionCriteria=criteria)
+    name = _create(sqlite_server, definition, config)
+    described = wait_for_tuning(sagemaker, name)
+    assert described["HyperParameterTuningJobStatus"] == "Completed"
+    found = trials(sagemaker, name)
+    assert len(found) == expected
+    assert described["BestTrainingJob"]["TunedHyperParameters"]["offset"] == "3"
