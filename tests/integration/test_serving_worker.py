@@ -20,9 +20,10 @@ import pytest
 import xgboost
 from sklearn.linear_model import LogisticRegression
 
+from shipyard.compute.network import free_port
 from shipyard.jobs.spec import Image, Resources
 from shipyard.serving.failures import read_failure
-from shipyard.serving.launch import free_port, start_worker, wait_ready
+from shipyard.serving.launch import start_worker, wait_ready
 from shipyard.serving.spec import OUTPUT_LOG, ContainerSpec, InferenceMode, WorkerSpec
 from shipyard.testing import RunningServer
 from shipyard.testing.hosting import model_tar

@@ -69,18 +69,9 @@ async def resolve_training_image(
         )
     if (path := await _local(uri, local_path)) is not None:
         return Image(uri=uri, kind="local", path=path)
-    repo = repository(uri)
     scripted = "sagemaker_program" in hyperparameters or bool(algorithm.get("ContainerEntrypoint"))
-    builtin = catalog.by_repository().get(repo)
-    if repo in FRAMEWORKS and (scripted or builtin is None):
-        return Image(uri=uri, kind="script", framework=FRAMEWORKS[repo])
-    if builtin is not None:
-        return Image(uri=uri, kind="builtin", algorithm=builtin.module)
-    if repo in catalog.NOT_AVAILABLE:
-        raise AwsError(
-            "ValidationException",
-            f"The built-in algorithm {repo} is not available on Shipyard; `shipyard algorithms` lists those that are.",
-        )
+    if (image := _known_image(uri, scripted=scripted)) is not None:
+        return image
     if algorithm.get("ContainerEntrypoint"):
         return Image(uri=uri, kind="command")
     raise _unknown(uri)
@@ -117,9 +108,22 @@ async def resolve_serving_image(
                 f"The local image {uri!r} ({path}) has no executable 'serve', so it cannot host a model.",
             )
         return Image(uri=uri, kind="local", path=path)
+    if (image := _known_image(uri, scripted="SAGEMAKER_PROGRAM" in environment)) is not None:
+        return image
+    raise AwsError(
+        "ValidationException",
+        f"Image {uri!r} is neither a SageMaker framework image, a built-in algorithm nor a registered "
+        "local image with a 'serve' executable (shipyard images add NAME DIR).",
+    )
+
+
+def _known_image(uri: str, *, scripted: bool) -> Image | None:
+    """A framework image in script mode or a built-in algorithm, by the image's repository;
+    None for any other image. A framework that is also a built-in algorithm
+    (``sagemaker-xgboost``) is the algorithm unless ``scripted`` (a program is named)."""
     repo = repository(uri)
     builtin = catalog.by_repository().get(repo)
-    if repo in FRAMEWORKS and ("SAGEMAKER_PROGRAM" in environment or builtin is None):
+    if repo in FRAMEWORKS and (scripted or builtin is None):
         return Image(uri=uri, kind="script", framework=FRAMEWORKS[repo])
     if builtin is not None:
         return Image(uri=uri, kind="builtin", algorithm=builtin.module)
@@ -128,11 +132,7 @@ async def resolve_serving_image(
             "ValidationException",
             f"The built-in algorithm {repo} is not available on Shipyard; `shipyard algorithms` lists those that are.",
         )
-    raise AwsError(
-        "ValidationException",
-        f"Image {uri!r} is neither a SageMaker framework image, a built-in algorithm nor a registered "
-        "local image with a 'serve' executable (shipyard images add NAME DIR).",
-    )
+    return None
 
 
 async def _local(uri: str, local_path: Callable[[str], Awaitable[str | None]]) -> str | None:

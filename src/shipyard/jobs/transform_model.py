@@ -14,11 +14,12 @@ from typing import Self
 
 import urllib3
 
+from shipyard.compute.network import free_port
 from shipyard.jobs.context import Job
 from shipyard.jobs.errors import ClientError
 from shipyard.jobs.spec import RUNNER_LOG, Image, read_lines
 from shipyard.serving.failures import read_failure
-from shipyard.serving.launch import NotReady, free_port, start_worker, wait_ready
+from shipyard.serving.launch import NotReady, start_worker, wait_ready
 from shipyard.serving.spec import OUTPUT_LOG, ContainerSpec, WorkerSpec
 
 #: Where the worker lives, under the host directory.

@@ -14,14 +14,11 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from shipyard.compute.network import free_port
 from shipyard.jobs.spec import RUNNER_LOG
 from shipyard.serving.spec import WorkerSpec
 
 WORKER = (sys.executable, "-m", "shipyard.serving.worker")
 POLL_SECONDS = 0.05
-
-__all__ = ["NotReady", "free_port", "start_worker", "wait_ready"]
 
 
 class NotReady(Exception):

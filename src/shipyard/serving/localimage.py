@@ -18,11 +18,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from shipyard.algorithms.errors import InferenceError
+from shipyard.compute.network import free_port
 from shipyard.jobs.isolation import child_setup
 from shipyard.jobs.spec import Resources
 from shipyard.serving.failures import LoadError
 from shipyard.serving.invocation import DEFAULT_CONTENT_TYPE, Request, Response
-from shipyard.serving.launch import NotReady, free_port, wait_ready
+from shipyard.serving.launch import NotReady, wait_ready
 from shipyard.serving.spec import CUSTOM_ATTRIBUTES, INFERENCE_ID
 
 SERVE = "serve"
