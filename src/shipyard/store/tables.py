@@ -498,7 +498,12 @@ metric_data = Table(
     Column("minimum", Float, nullable=False),
     Column("maximum", Float, nullable=False),
     Column("unit", String(32), nullable=False),
+    #: Percentile sketch of the samples (JSON; see ``monitoring``), null where none was kept.
+    Column("histogram", Text, nullable=True),
+    #: The period the row sums up: 60 s, or longer once old data is downsampled (0009).
+    Column("period_s", Integer, nullable=False, server_default="60"),
     UniqueConstraint("region", "namespace", "metric_name", "dimensions", "timestamp_ms", name="uq_metric_data_series_minute"),
+    Index("ix_metric_data_timestamp_ms", "timestamp_ms"),
 )
 
 # --- Hyperparameter tuning jobs: revision 0008 ------------------------------------------
@@ -520,4 +525,67 @@ tuning_jobs = Table(
     Column("modified_ms", BigInteger, nullable=False),
     UniqueConstraint("kind", "region", "name"),
     Index("ix_tuning_jobs_kind_region_created_ms", "kind", "region", "created_ms"),
+)
+
+
+# --- Monitoring: revision 0009 ----------------------------------------------------------
+
+
+def _record_table(name: str) -> Table:
+    """A table of :class:`~shipyard.store.record_table.RecordTable` records with a request
+    as sent and what the server made of it."""
+    return Table(
+        name,
+        metadata,
+        Column("id", RowId, primary_key=True, autoincrement=True),
+        Column("kind", String(40), nullable=False),
+        Column("region", String(32), nullable=False),
+        Column("name", String(255), nullable=False),
+        Column("arn", Text, nullable=False),
+        Column("status", String(32), nullable=False),
+        Column("request", JSON, nullable=False),
+        Column("details", JSON, nullable=False),
+        Column("created_ms", BigInteger, nullable=False),
+        Column("modified_ms", BigInteger, nullable=False),
+        UniqueConstraint("kind", "region", "name"),
+        Index(f"ix_{name}_kind_region_created_ms", "kind", "region", "created_ms"),
+    )
+
+
+#: CloudWatch alarms: ``status`` is the state value (OK, ALARM, INSUFFICIENT_DATA).
+alarms = _record_table("alarms")
+
+#: DescribeAlarmHistory's items; ``data`` is the HistoryData JSON text.
+alarm_history = Table(
+    "alarm_history",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("region", String(32), nullable=False),
+    Column("alarm_name", String(255), nullable=False),
+    Column("alarm_type", String(32), nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("item_type", String(32), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_alarm_history_region_alarm_name_timestamp_ms", "region", "alarm_name", "timestamp_ms"),
+)
+
+#: Model Monitor: data and model quality job definitions and monitoring schedules.
+monitoring = _record_table("monitoring")
+
+#: One row per scheduled (or run-now) execution of a monitoring schedule.
+monitoring_executions = Table(
+    "monitoring_executions",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("region", String(32), nullable=False),
+    Column("schedule_name", String(63), nullable=False),
+    Column("scheduled_ms", BigInteger, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("processing_job_name", String(63), nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("modified_ms", BigInteger, nullable=False),
+    UniqueConstraint("region", "schedule_name", "scheduled_ms"),
+    Index("ix_monitoring_executions_status", "status"),
 )
