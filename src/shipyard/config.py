@@ -59,6 +59,25 @@ class Settings:
     #: Endpoint invocation metrics: seconds at most between an invocation and its
     #: CloudWatch aggregates in the database.
     metrics_flush_seconds: float = 10
+    #: Model Monitor: 0 runs every schedule as its cron expression says; N > 0 runs every
+    #: scheduled monitoring schedule every N seconds over the N seconds before (tests, demos).
+    monitoring_interval_seconds: float = 0
+    #: Seconds between two evaluations of every CloudWatch alarm (CloudWatch: a minute).
+    alarm_evaluation_seconds: float = 60
+    #: A shell command line run for the alarm actions ``shipyard:command`` and SNS topic
+    #: ARNs, with the notification JSON on stdin; empty: no such action can be set.
+    alarm_command: str = ""
+    #: Days metric data is kept per minute; older minutes are merged into 5-minute rows.
+    metrics_retention_days: float = 15
+    #: Days 5-minute metric rows are kept; older ones are merged into 1-hour rows.
+    metrics_five_minute_days: float = 63
+    #: Days 1-hour metric rows are kept; older ones are deleted (and the count logged).
+    metrics_hour_days: float = 455
+    #: Seconds between two downsampling passes over the metric store (one also runs at start).
+    metrics_retention_interval_seconds: float = 3600
+    #: Seconds between two samples of the CPU, memory and disk use of every job host and
+    #: endpoint instance (CloudWatch's CPUUtilization, MemoryUtilization, DiskUtilization).
+    usage_sample_seconds: float = 10
 
     @property
     def scheme(self) -> str:

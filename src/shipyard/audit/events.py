@@ -14,6 +14,11 @@ UNRECORDED = frozenset(
         ("sagemaker-runtime", "InvokeEndpoint"),
         ("sagemaker-runtime", "InvokeEndpointAsync"),
         ("sagemaker-runtime", "InvokeEndpointWithResponseStream"),
+        # CloudWatch's metric data calls are CloudTrail data events, not recorded by default.
+        ("cloudwatch", "PutMetricData"),
+        ("cloudwatch", "GetMetricData"),
+        ("cloudwatch", "GetMetricStatistics"),
+        ("cloudwatch", "ListMetrics"),
     }
 )
 

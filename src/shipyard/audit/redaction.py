@@ -9,6 +9,7 @@ bodies, ``InvokeEndpoint`` payloads) are never recorded.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -90,6 +91,8 @@ def _value(value: Any, shape: Shape | None) -> Any:
     if isinstance(value, (list, tuple)):
         item = shape.member if shape is not None and shape.type_name == "list" else None
         return [v for v in (_value(v, item) for v in value) if v is not _OMIT]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON (and PostgreSQL's json type) has no NaN or Infinity
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, datetime):

@@ -30,6 +30,7 @@ from shipyard.aws.models import service_model, streaming_input_member
 from shipyard.aws.payload import (
     PlainStream,
     Sha256VerifiedStream,
+    decompressed,
     is_hex_sha256,
     read_limited,
     verify_body_integrity,
@@ -140,10 +141,13 @@ class Gateway:
         routed = self._apply_virtual_host(request, name)
         limit = self.runtime.settings.max_request_body
 
+        signed_body = None
         if model.protocol.startswith("rest"):
             operation, path_params = codec.resolve_operation(model, routed)
         else:
-            routed.body = await read_limited(routed.stream, limit)
+            # The signature covers the body as sent, gzip-compressed or not.
+            signed_body = await read_limited(routed.stream, limit)
+            routed.body = decompressed(signed_body, request.headers.get("content-encoding"), limit)
             operation, path_params = codec.resolve_operation(model, routed)
         outcome.operation = operation.name
 
@@ -154,7 +158,7 @@ class Gateway:
         else:
             if model.protocol.startswith("rest") and not streaming:
                 routed.body = await read_limited(routed.stream, limit)
-            payload_hash = hashlib.sha256(routed.body).hexdigest()
+            payload_hash = hashlib.sha256(routed.body if signed_body is None else signed_body).hexdigest()
         verified = None
         if signed is not None and credential is not None:
             # SigV4 signs the path as sent; SigV2's resource names the bucket even when virtual-hosted.
@@ -232,6 +236,30 @@ class Gateway:
             return await authorizer.denied_resources(caller, service, operation, needed, facts)
         await authorizer.authorize(caller, service, operation, needed, facts, error_style=style)
         return frozenset()
+
+    async def authenticate(self, scope: Scope, receive: Receive, service: str) -> tuple[Caller, bytes, str]:
+        """Authenticate one of Shipyard's own requests, signed with SigV4 as a ``service``
+        request would be (the body hashed into the signature): the caller, the body, and the
+        region of the signature's scope. Raises the json family's :class:`AwsError`."""
+        request = _wire_request(scope, _RequestBody(receive))
+        signed = parse_authorization(request, error_style="json")
+        credential = await self._credential(signed, service, "json", _Outcome())
+        assert signed is not None and credential is not None  # an unsigned request raised above
+        if not signed.scheme.startswith("sigv4"):
+            raise credential_error("missing", "json")
+        assert request.stream is not None
+        body = await read_limited(request.stream, self.runtime.settings.max_request_body)
+        verify_signature(
+            request,
+            signed,
+            credential.secret_access_key,
+            payload_hash=hashlib.sha256(body).hexdigest(),
+            host=request.headers.get("host", ""),
+            error_style="json",
+        )
+        if credential.session is not None and credential.session.expired():
+            raise credential_error("expired-token", "json")
+        return await self.runtime.authorizer.caller(credential), body, signed.region or self.runtime.settings.region
 
     async def _credential(
         self, signed: SignedRequestInfo | None, service: str, style: ErrorStyle, outcome: _Outcome

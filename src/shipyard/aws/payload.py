@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import AsyncIterator
 
 from shipyard.aws.wire import Headers
@@ -20,6 +21,21 @@ async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
         if len(body) > limit:
             raise AwsError("RequestEntityTooLarge", f"The request body exceeds {limit} bytes.", 413)
     return bytes(body)
+
+
+def decompressed(body: bytes, content_encoding: str | None, limit: int) -> bytes:
+    """``body`` without the ``gzip`` encoding that SDKs apply to large RPC requests
+    (botocore's ``requestcompression``: CloudWatch PutMetricData), at most ``limit`` bytes."""
+    if not content_encoding or "gzip" not in (e.strip() for e in content_encoding.lower().split(",")):
+        return body
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    try:
+        plain = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        raise AwsError("SerializationException", "The request body is not valid gzip.", 400) from None
+    if len(plain) > limit or inflater.unconsumed_tail:
+        raise AwsError("RequestEntityTooLarge", f"The decompressed request body exceeds {limit} bytes.", 413)
+    return plain
 
 
 class Sha256VerifiedStream:

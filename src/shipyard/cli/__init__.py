@@ -15,6 +15,7 @@ from shipyard.cli.algorithms import algorithms
 from shipyard.cli.audit import audit
 from shipyard.cli.images import images_group
 from shipyard.cli.logs import logs
+from shipyard.cli.monitor import monitor
 from shipyard.cli.profile import Profile, write_profile
 from shipyard.config import Settings, load_settings
 
@@ -133,4 +134,5 @@ def configure(profile_name: str, force: bool, print_only: bool, as_json: bool, *
 main.add_command(algorithms)
 main.add_command(audit)
 main.add_command(logs)
+main.add_command(monitor)
 main.add_command(images_group(_settings_options, _settings))

@@ -39,6 +39,9 @@ FRAMEWORKS = {
     "mxnet-inference": "mxnet",
 }
 
+#: Model Monitor's analyzer image (``sagemaker.image_uris.retrieve("model-monitor", region)``).
+ANALYZER = "sagemaker-model-monitor-analyzer"
+
 _ECR = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/(?P<repo>[^:@]+)(?:[:@].*)?$")
 
 
@@ -87,6 +90,8 @@ async def resolve_processing_image(
     repo = repository(uri)
     if repo in FRAMEWORKS:
         return Image(uri=uri, kind="script", framework=FRAMEWORKS[repo])
+    if repo == ANALYZER:
+        return Image(uri=uri, kind="analyzer")
     if app.get("ContainerEntrypoint"):
         return Image(uri=uri, kind="command")
     raise _unknown(uri)

@@ -27,11 +27,13 @@ from shipyard.compute.ticker import Ticker
 from shipyard.errors import AwsError
 from shipyard.jobs.spec import HostResult, HostSpec, Image, Resources
 from shipyard.logs import LogStore
+from shipyard.monitoring.metric_store import MetricKey
+from shipyard.monitoring.usage import UsagePublisher
 from shipyard.store.records import now_ms
 
 log = logging.getLogger("shipyard.jobs")
 
-#: Where each kind of job logs, as on SageMaker.
+#: Where each kind of job logs, as on SageMaker; its metrics' CloudWatch namespace too.
 LOG_GROUPS = {
     "training": "/aws/sagemaker/TrainingJobs",
     "processing": "/aws/sagemaker/ProcessingJobs",
@@ -56,6 +58,7 @@ class JobSupervisor:
         scheduler: CapacityScheduler,
         roles: JobRoles,
         logs: LogStore,
+        usage: UsagePublisher,
         jobs_dir: Path,
         endpoint_url: str,
         ca_bundle: str = "",
@@ -66,6 +69,7 @@ class JobSupervisor:
         self._scheduler = scheduler
         self._roles = roles
         self._logs = logs
+        self._usage = usage
         self._jobs_dir = jobs_dir
         self._endpoint_url = endpoint_url
         self._ca_bundle = ca_bundle
@@ -119,6 +123,7 @@ class JobSupervisor:
                 continue
             self._scheduler.restore(job.key, [Resources(**item) for item in job.details.get("resources", [])])
             self._running[job.id] = job
+            self._watch(job)
             log.info("re-attached to %s job %s", job.kind, job.name)
 
     async def _abandon_launch(self, job: Job) -> None:
@@ -244,6 +249,7 @@ class JobSupervisor:
 
         stored, _ = await self._store.mutate(job.id, started)
         self._running[job.id] = stored
+        self._watch(stored)
         if stored.stop_reason:  # stopped while it was being launched
             await self.stop(stored)
 
@@ -303,6 +309,7 @@ class JobSupervisor:
             points = parser.parse(lines)
             if points:
                 await self._store.add_metrics(job.id, [(name, at, value) for name, value in points])
+                await self._publish(job, points, at)
 
                 def latest(stored: Job) -> None:
                     metrics = stored.details.setdefault("final_metrics", {})
@@ -311,6 +318,27 @@ class JobSupervisor:
 
                 stored, _ = await self._store.mutate(job.id, latest)
                 self._running[job.id] = stored
+
+    async def _publish(self, job: Job, points: list[tuple[str, float]], at: int) -> None:
+        """A training job's metric values to CloudWatch, as SageMaker publishes them:
+        named as their definitions, dimension ``TrainingJobName``."""
+        dimensions = (("TrainingJobName", job.name),)
+        await self._usage.publish(
+            [(MetricKey(job.region, LOG_GROUPS[job.kind], name, dimensions), at, value) for name, value in points]
+        )
+
+    def _watch(self, job: Job) -> None:
+        """Sample the CPU, memory and disk of ``job``'s running hosts from now on."""
+        shares = job.details.get("resources") or []
+        for (host, state), share in zip(job.details["hosts"].items(), shares, strict=False):
+            self._usage.watch(
+                HostHandle(**state["handle"]),
+                region=job.region,
+                namespace=LOG_GROUPS[job.kind],
+                dimensions=(("Host", f"{job.name}/{host}"),),
+                memory_mib=share["memory_mib"],
+                gpu_ids=share.get("gpu_ids", ()),
+            )
 
     def _parser(self, job: Job) -> MetricParser:
         if job.id not in self._parsers:
@@ -354,6 +382,8 @@ class JobSupervisor:
             elif stored.stop_reason:
                 stored.finish("Stopped", "Stopped", stored.message("Stopped"), at)
             else:
+                if result is not None and result.exit_message:  # /opt/ml/output/message
+                    stored.details["exit_message"] = result.exit_message
                 stored.finish("Completed", "Completed", stored.message("Completed"), at)
 
         await self._store.mutate(job.id, finish)

@@ -39,6 +39,8 @@ def processing_command(job: Job) -> Command:
         raise ClientError(f"The built-in algorithm image {job.spec.image.uri} cannot run a processing job.")
     if job.spec.image.kind == "local":
         return _local_image(job, app, default_program="")
+    if job.spec.image.kind == "analyzer":
+        return _analyzer(job)
     return _entrypoint(job, app, job.ml.path)
 
 
@@ -114,6 +116,16 @@ def _builtin(algorithm: str, cwd: Path) -> Command:
     if not re.fullmatch(r"[a-z][a-z0-9_]*", algorithm) or not _module_exists(module):
         raise ClientError(f"the built-in algorithm {algorithm} is not available in this Shipyard version")
     return Command([sys.executable, "-m", "shipyard.algorithms.container", algorithm], cwd)
+
+
+def _analyzer(job: Job) -> Command:
+    """Model Monitor's analyzer image: ``python -m shipyard.monitoring.analyzer <ml root>``.
+
+    It reads SageMaker's environment (``dataset_source``, ``output_path``...); its one
+    argument is where ``/opt/ml`` is, for the paths in that environment. The image's own
+    ``ContainerArguments`` are ignored, as the analyzer container ignores them.
+    """
+    return Command([sys.executable, "-m", "shipyard.monitoring.analyzer", job.ml.map_argument("/opt/ml")], job.ml.path)
 
 
 def _module_exists(name: str) -> bool:

@@ -20,6 +20,9 @@ from shipyard.jobs.s3 import S3Error
 from shipyard.jobs.spec import HostResult
 from shipyard.jobs.toolkit import resource_config
 
+#: ExitMessage is "a string, up to one KB in size" (DescribeProcessingJob).
+_EXIT_MESSAGE_LIMIT = 1024
+
 
 def run_processing(job: Job) -> HostResult:
     """Prepare, run and wrap up one processing host; the result to write."""
@@ -49,7 +52,19 @@ def run_processing(job: Job) -> HostResult:
         uploaded = _upload(job, outputs)
     except JobFailure as failure:
         return HostResult("Failed", exit_code=ending.exit_code, failure_reason=job.ml.explain(str(failure)))
-    return HostResult("Stopped" if ending.stopped else "Completed", exit_code=ending.exit_code, outputs=uploaded)
+    if ending.stopped:
+        return HostResult("Stopped", exit_code=ending.exit_code, outputs=uploaded)
+    return HostResult("Completed", exit_code=ending.exit_code, outputs=uploaded, exit_message=_exit_message(job))
+
+
+def _exit_message(job: Job) -> str:
+    """What the container wrote to ``/opt/ml/output/message`` (at most 1 KB, as SageMaker
+    keeps of it); empty if nothing."""
+    try:
+        with (job.ml.path / "output" / "message").open("rb") as handle:
+            return handle.read(_EXIT_MESSAGE_LIMIT).decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
 
 
 def _write_configs(job: Job) -> None:

@@ -43,7 +43,7 @@ RESULT = "result.json"
 RLIMIT_SWITCH = "SHIPYARD_RLIMIT_AS"
 
 JobKind = Literal["training", "processing", "transform"]
-ImageKind = Literal["script", "local", "builtin", "command"]
+ImageKind = Literal["script", "local", "builtin", "command", "analyzer"]
 Outcome = Literal["Completed", "Failed", "Stopped"]
 
 
@@ -60,6 +60,8 @@ class Image:
     - ``builtin``: a built-in algorithm; ``algorithm`` is its short name (``xgboost``...).
     - ``command``: any other image given with a ``ContainerEntrypoint``: the entrypoint
       runs as a command on this machine.
+    - ``analyzer``: SageMaker Model Monitor's ``sagemaker-model-monitor-analyzer`` image,
+      run as ``python -m shipyard.monitoring.analyzer`` (processing jobs).
     """
 
     uri: str
@@ -156,7 +158,8 @@ class HostResult:
     ``ClientError: ...``), at most 1024 characters. ``model_artifacts`` /
     ``output_data`` are the S3 URIs uploaded (training: ``model.tar.gz`` and
     ``output.tar.gz``; empty when nothing was uploaded). ``outputs`` names the S3 URIs a
-    processing job wrote, by output name.
+    processing job wrote, by output name. ``exit_message`` is what a processing container
+    wrote to ``/opt/ml/output/message`` (the job's ``ExitMessage``).
     """
 
     outcome: Outcome
@@ -165,6 +168,7 @@ class HostResult:
     model_artifacts: str = ""
     output_data: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
+    exit_message: str = ""
 
     def write(self, host_dir: Path) -> None:
         write_atomic(host_dir / RESULT, json.dumps(asdict(self), sort_keys=True))

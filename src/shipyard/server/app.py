@@ -20,6 +20,8 @@ from shipyard import __version__
 from shipyard.aws.gateway import Gateway
 from shipyard.aws.routing import virtual_host_bucket
 from shipyard.config import Settings
+from shipyard.server.monitoring_run import PATH as MONITORING_RUN
+from shipyard.server.monitoring_run import run_monitoring_schedule
 from shipyard.server.runtime import open_runtime
 from shipyard.services.registry import ROUTERS
 
@@ -46,6 +48,10 @@ def create_app(settings: Settings) -> ASGIApp:
         await runtime.fleet.start()
         await runtime.dataplane.start()
         runtime.tuner.start()
+        runtime.alarms.start()
+        runtime.monitor.start()
+        runtime.retention.start()
+        runtime.usage.start()
         gateway = Gateway(runtime, ROUTERS)
         try:
             yield
@@ -58,7 +64,17 @@ def create_app(settings: Settings) -> ASGIApp:
     async def home(request: Request) -> HTMLResponse:
         return HTMLResponse(_HOME.format(version=__version__, endpoint=settings.endpoint_url))
 
-    own = Starlette(routes=[Route("/_shipyard/health", health), Route("/", home)], lifespan=lifespan)
+    async def monitoring_run(request: Request) -> JSONResponse:
+        if gateway is None:
+            return JSONResponse({"__type": "ServiceUnavailable", "message": "The server is starting."}, status_code=503)
+        return await run_monitoring_schedule(request.scope, request.receive, gateway)
+
+    routes = [
+        Route("/_shipyard/health", health),
+        Route(MONITORING_RUN, monitoring_run, methods=["POST"]),
+        Route("/", home),
+    ]
+    own = Starlette(routes=routes, lifespan=lifespan)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or _is_own_route(scope, settings) or gateway is None:

@@ -18,7 +18,12 @@ from shipyard.iam.authorizer import Authorizer
 from shipyard.iam.sessions import SessionStore
 from shipyard.iam.store import IamStore
 from shipyard.logs import LogStore
+from shipyard.monitoring.alarms import ActionRunner, AlarmEvaluator, AlarmStore
 from shipyard.monitoring.metric_store import MetricStore
+from shipyard.monitoring.retention import MetricRetention, tiers
+from shipyard.monitoring.schedules.records import ExecutionStore, MonitoringStore
+from shipyard.monitoring.schedules.runner import ScheduleRunner
+from shipyard.monitoring.usage import UsagePublisher
 from shipyard.services.runtime import Runtime
 from shipyard.serving.dataplane import DataPlane
 from shipyard.serving.fleet import EndpointFleet
@@ -83,12 +88,19 @@ async def open_runtime(settings: Settings) -> Runtime:
     )
     scheduler = CapacityScheduler(capacity)
     ca_bundle = str(Path(settings.tls_ca or settings.tls_cert).resolve()) if settings.tls_cert else ""
+    metrics = MetricStore(database)
+    usage = UsagePublisher(
+        metrics,
+        sample_seconds=settings.usage_sample_seconds,
+        flush_seconds=settings.metrics_flush_seconds,
+    )
     supervisor = JobSupervisor(
         store=jobs,
         executor=LocalExecutor(spare=True),
         scheduler=scheduler,
         roles=roles,
         logs=logs,
+        usage=usage,
         jobs_dir=settings.data_dir.resolve() / "jobs",
         endpoint_url=settings.endpoint_url,
         ca_bundle=ca_bundle,
@@ -102,13 +114,13 @@ async def open_runtime(settings: Settings) -> Runtime:
         scheduler=scheduler,
         roles=roles,
         logs=logs,
+        usage=usage,
         image_path=images.path,
         instances_dir=settings.data_dir.resolve() / "endpoints",
         endpoint_url=settings.endpoint_url,
         ca_bundle=ca_bundle,
         on_release=supervisor.wake,
     )
-    metrics = MetricStore(database)
     dataplane = DataPlane(
         s3=s3,
         metrics=metrics,
@@ -117,6 +129,29 @@ async def open_runtime(settings: Settings) -> Runtime:
     )
     tuning = TuningStore(database)
     tuner = Tuner(store=tuning, jobs=jobs, supervisor=supervisor, account_id=account.id)
+    monitoring = MonitoringStore(database)
+    monitoring_executions = ExecutionStore(database)
+    monitor = ScheduleRunner(
+        store=monitoring,
+        executions=monitoring_executions,
+        jobs=jobs,
+        supervisor=supervisor,
+        hosting=hosting,
+        s3=s3,
+        images=images,
+        capacity=capacity,
+        metrics=metrics,
+        account_id=account.id,
+        interval_seconds=settings.monitoring_interval_seconds,
+    )
+    alarm_store = AlarmStore(database)
+    alarms = AlarmEvaluator(
+        store=alarm_store,
+        metrics=metrics,
+        actions=ActionRunner(alarm_store, settings.alarm_command),
+        account_id=account.id,
+        interval_s=settings.alarm_evaluation_seconds,
+    )
     return Runtime(
         settings=settings,
         database=database,
@@ -138,8 +173,18 @@ async def open_runtime(settings: Settings) -> Runtime:
         supervisor=supervisor,
         hosting=hosting,
         fleet=fleet,
+        usage=usage,
         metrics=metrics,
+        alarms=alarms,
         dataplane=dataplane,
+        retention=MetricRetention(
+            database,
+            tiers(settings.metrics_retention_days, settings.metrics_five_minute_days, settings.metrics_hour_days),
+            interval=settings.metrics_retention_interval_seconds,
+        ),
         tuning=tuning,
         tuner=tuner,
+        monitoring=monitoring,
+        monitoring_executions=monitoring_executions,
+        monitor=monitor,
     )

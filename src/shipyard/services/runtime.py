@@ -14,7 +14,12 @@ from shipyard.iam.authorizer import Authorizer
 from shipyard.iam.sessions import SessionStore
 from shipyard.iam.store import IamStore
 from shipyard.logs import LogStore
+from shipyard.monitoring.alarms import AlarmEvaluator
 from shipyard.monitoring.metric_store import MetricStore
+from shipyard.monitoring.retention import MetricRetention
+from shipyard.monitoring.schedules.records import ExecutionStore, MonitoringStore
+from shipyard.monitoring.schedules.runner import ScheduleRunner
+from shipyard.monitoring.usage import UsagePublisher
 from shipyard.serving.dataplane import DataPlane
 from shipyard.serving.fleet import EndpointFleet
 from shipyard.serving.store import HostingStore
@@ -50,10 +55,16 @@ class Runtime:
     supervisor: JobSupervisor
     hosting: HostingStore
     fleet: EndpointFleet
+    usage: UsagePublisher
     metrics: MetricStore
+    alarms: AlarmEvaluator
     dataplane: DataPlane
+    retention: MetricRetention
     tuning: TuningStore
     tuner: Tuner
+    monitoring: MonitoringStore
+    monitoring_executions: ExecutionStore
+    monitor: ScheduleRunner
 
     async def close(self) -> None:
         """Write what the data plane buffers (captured data, metrics), stop supervising
@@ -63,4 +74,8 @@ class Runtime:
         await self.tuner.close()
         await self.fleet.close()
         await self.supervisor.close()
+        await self.usage.close()
+        await self.retention.close()
+        await self.monitor.close()
+        await self.alarms.close()
         await self.database.close()

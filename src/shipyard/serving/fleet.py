@@ -35,6 +35,7 @@ from shipyard.compute.ticker import Ticker
 from shipyard.errors import AwsError
 from shipyard.jobs.spec import RUNNER_LOG, Resources
 from shipyard.logs import LogStore
+from shipyard.monitoring.usage import ENDPOINTS_NAMESPACE, UsagePublisher
 from shipyard.serving import records as status
 from shipyard.serving.failures import read_failure
 from shipyard.serving.models import ImagePath, inference_mode, model_containers
@@ -79,6 +80,7 @@ class EndpointFleet:
         scheduler: CapacityScheduler,
         roles: JobRoles,
         logs: LogStore,
+        usage: UsagePublisher,
         image_path: ImagePath,
         instances_dir: Path,
         endpoint_url: str,
@@ -90,6 +92,7 @@ class EndpointFleet:
         self._scheduler = scheduler
         self._roles = roles
         self._logs = logs
+        self._usage = usage
         self._image_path = image_path
         self._instances_dir = instances_dir
         self._endpoint_url = endpoint_url
@@ -131,9 +134,10 @@ class EndpointFleet:
             # answering /ping now.
             alive: dict[str, bool] = {}
             healthy: dict[str, bool] = {}
-            for _, _, instance in _instances(record):
+            for _, variant, instance in _instances(record):
                 alive[instance["id"]] = self._executor.attach(HostHandle(**instance["handle"]))
                 if alive[instance["id"]]:
+                    self._watch(record, variant, instance)
                     self._scheduler.restore(_capacity_key(record, instance), [Resources(**instance["resources"])])
                     healthy[instance["id"]] = await _ping(instance["port"])
 
@@ -311,6 +315,7 @@ class EndpointFleet:
             stored.details[group][variant_name]["instances"][instance_id] = instance
 
         record, _ = await self._store.mutate(record.id, add)
+        self._watch(record, variant_name, instance)
         log.info("started instance %s of endpoint %s (variant %s)", instance_id, record.name, variant_name)
         return record
 
@@ -339,6 +344,17 @@ class EndpointFleet:
 
         stored, _ = await self._store.mutate(record.id, mark)
         record.details = stored.details
+
+    def _watch(self, record: HostingRecord, variant: str, instance: dict[str, Any]) -> None:
+        """Sample the instance's CPU, memory and disk while its worker runs."""
+        self._usage.watch(
+            HostHandle(**instance["handle"]),
+            region=record.region,
+            namespace=ENDPOINTS_NAMESPACE,
+            dimensions=(("EndpointName", record.name), ("VariantName", variant)),
+            memory_mib=instance["resources"]["memory_mib"],
+            gpu_ids=instance["resources"].get("gpu_ids", ()),
+        )
 
     def _release(self, record: HostingRecord, instance: dict[str, Any]) -> None:
         self._scheduler.release(_capacity_key(record, instance))

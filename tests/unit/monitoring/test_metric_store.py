@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
+import numpy as np
 import pytest
 
 from shipyard.monitoring import (
@@ -17,6 +18,7 @@ from shipyard.monitoring import (
     canonical,
     datapoints,
 )
+from shipyard.serving.invocation_metrics import InvocationMetrics
 from shipyard.store.database import Database
 from shipyard.testing.postgres import temporary_database
 
@@ -141,3 +143,55 @@ def test_datapoints_group_minutes_into_periods_from_the_rounded_start() -> None:
     }
     # Grouping never changes the stored minutes.
     assert minutes[0].aggregate == Aggregate(1, 1.0, 1.0, 1.0)
+
+
+@pytest.mark.anyio
+async def test_adding_merges_sketches_and_duplicates_within_a_batch(store: MetricStore) -> None:
+    first, second, third = [float(v) for v in range(1, 101)], [float(v) for v in range(101, 201)], [500.0]
+    await store.add([MetricDatum(LATENCY, T0, "Milliseconds", Aggregate.of_values(first))])
+    batch = [
+        MetricDatum(LATENCY, T0, "Milliseconds", Aggregate.of_values(second)),
+        MetricDatum(LATENCY, T0, "Milliseconds", Aggregate.of_values(third)),
+    ]
+    await store.add(batch)
+    assert batch[0].aggregate.sample_count == 100  # the caller's data is left as it was
+    (minute,) = await store.minutes(LATENCY, T0, T0 + MINUTE_MS, sketches=True)
+    assert minute.aggregate == Aggregate(201, sum(first) + sum(second) + 500, 1.0, 500.0)
+    (point,) = datapoints([minute], start_ms=T0, period_ms=MINUTE_MS)
+    assert point.statistic("p50") == pytest.approx(101, rel=0.01)
+    assert point.statistic("p100") == 500.0
+    # Without sketches read, percentiles are unknown rather than wrong.
+    (plain,) = await store.minutes(LATENCY, T0, T0 + MINUTE_MS)
+    assert plain.aggregate.sketch is None
+
+
+@pytest.mark.anyio
+async def test_a_statistic_set_leaves_its_minute_without_percentiles(store: MetricStore) -> None:
+    await store.add([MetricDatum(LATENCY, T0, "Milliseconds", Aggregate.of_values([1.0, 2.0]))])
+    await store.add([MetricDatum(LATENCY, T0, "Milliseconds", Aggregate.of_statistics(2, 10.0, 1.0, 9.0))])
+    await store.add([MetricDatum(LATENCY, T0, "Milliseconds", Aggregate.of_values([3.0]))])
+    (minute,) = await store.minutes(LATENCY, T0, T0 + MINUTE_MS, sketches=True)
+    assert minute.aggregate == Aggregate(5, 16.0, 1.0, 9.0)
+    assert minute.aggregate.percentile(0.5) is None
+
+
+def test_buffered_samples_keep_a_sketch() -> None:
+    buffer = MetricBuffer()
+    for value in range(1, 1001):
+        buffer.record(LATENCY, float(value), "Microseconds", T0)
+    (drained,) = buffer.drain()
+    assert drained.aggregate.percentile(0.99) == pytest.approx(990, rel=0.01)
+
+
+@pytest.mark.anyio
+async def test_endpoint_model_latency_gets_percentiles(store: MetricStore) -> None:
+    metrics = InvocationMetrics(MetricBuffer())
+    latencies = np.random.default_rng(3).gamma(2.0, 5_000.0, 2_000)
+    for n, latency in enumerate(latencies):
+        metrics.record("us-east-1", "ep", "a", status=200, model_us=float(latency), overhead_us=50.0, time_ms=T0 + n * 45)
+    await store.add(metrics.buffer.drain())  # what DataPlane.flush_metrics does
+    minutes = await store.minutes(LATENCY, T0, T0 + 5 * MINUTE_MS, sketches=True)
+    (point,) = datapoints(minutes, start_ms=T0, period_ms=5 * MINUTE_MS)
+    assert point.statistic("SampleCount") == 2_000
+    for name, q in (("p50", 50), ("p99", 99)):
+        assert point.statistic(name) == pytest.approx(np.percentile(latencies, q, method="lower"), rel=0.01)

@@ -1,10 +1,12 @@
-"""Reading metrics: ListMetrics, GetMetricStatistics and GetMetricData (metric statistics,
-not math expressions) over the per-minute aggregates of :class:`~shipyard.monitoring.MetricStore`."""
+"""Reading metrics: ListMetrics, GetMetricStatistics (with percentiles) and GetMetricData
+(metric statistics and math expressions, :mod:`shipyard.monitoring.expressions`) over the
+aggregates of :class:`~shipyard.monitoring.MetricStore`."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -20,16 +22,21 @@ from shipyard.monitoring import (
     aligned_start,
     datapoints,
 )
+from shipyard.monitoring.expressions import evaluate_queries
+from shipyard.monitoring.histogram import percentile
+from shipyard.monitoring.statistics import is_period
 from shipyard.services.base import RequestContext, ServiceRouter
+from shipyard.services.cloudwatch import put
 
 router = ServiceRouter("cloudwatch")
+router.include(put.router)
 
 #: ListMetrics' page size.
 PAGE_SIZE = 500
 #: The most datapoints GetMetricStatistics returns.
 MAX_DATAPOINTS = 1440
-#: Periods under a minute that standard-resolution metrics accept (their data is per minute).
-SHORT_PERIODS = (1, 5, 10, 30)
+#: GetMetricData's default (and largest) MaxDatapoints.
+MAX_DATA_POINTS = 100_800
 #: ListMetrics' ``RecentlyActive=PT3H``.
 RECENT_MS = 3 * 3600 * 1000
 
@@ -54,10 +61,14 @@ async def list_metrics(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
         dimension_filters=[(f["Name"], f.get("Value")) for f in params.get("Dimensions", ())],
         since_ms=since,
     )
+    if params.get("OwningAccount") not in (None, ctx.runtime.account_id):
+        found = []  # one account per server: no linked accounts to list
     if params.get("NextToken"):
         after = _decode_token(params["NextToken"])
         found = [key for key in found if (key.namespace, key.metric_name, key.dimensions) > after]
     output: dict[str, Any] = {"Metrics": [_metric(key) for key in found[:PAGE_SIZE]]}
+    if params.get("IncludeLinkedAccounts"):
+        output["OwningAccounts"] = [ctx.runtime.account_id] * len(output["Metrics"])
     if len(found) > PAGE_SIZE:
         last = found[PAGE_SIZE - 1]
         output["NextToken"] = _encode_token(last)
@@ -67,12 +78,15 @@ async def list_metrics(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 @router.operation("GetMetricStatistics")
 async def get_metric_statistics(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     statistics: list[str] = params.get("Statistics") or []
-    if bool(statistics) == bool(params.get("ExtendedStatistics")):
-        raise invalid_combination("Must specify either Statistics or ExtendedStatistics, but not both.")
-    if params.get("ExtendedStatistics"):
-        raise invalid_value(
-            "Shipyard keeps per-minute aggregates of its metrics: ExtendedStatistics (percentiles) are not available."
-        )
+    extended: list[str] = params.get("ExtendedStatistics") or []
+    if not statistics and not extended:
+        raise invalid_combination("Must specify either Statistics or ExtendedStatistics.")
+    for name in statistics:
+        if name not in STATISTICS:
+            raise invalid_value(f"The value {name} for parameter Statistics is not valid.")
+    for name in extended:
+        if percentile(name) is None:
+            raise invalid_value(f"The value {name} for parameter ExtendedStatistics is not a valid percentile (p0 to p100).")
     period = _period(params["Period"], "Period")
     start_ms, end_ms = _time_range(params)
     requested = -(-(end_ms - start_ms) // (period * 1000))
@@ -82,56 +96,62 @@ async def get_metric_statistics(ctx: RequestContext, params: dict[str, Any]) -> 
             " reduce the datapoints requested by increasing Period, or decreasing the time range."
         )
     key = _metric_key(ctx, params["Namespace"], params["MetricName"], params.get("Dimensions", ()))
-    points = await _datapoints(ctx, key, start_ms, end_ms, period, params.get("Unit"))
-    return {
-        "Label": key.metric_name,
-        "Datapoints": [
-            {
-                "Timestamp": _time(point.timestamp_ms),
-                **{name: point.statistic(name) for name in statistics},
-                "Unit": point.unit,
-            }
-            for point in points
-        ],
-    }
+    period_ms, store, unit = max(period * 1000, MINUTE_MS), ctx.runtime.metrics, params.get("Unit")
+    if extended:
+        rows = await store.minutes(key, aligned_start(start_ms), end_ms, unit, sketches=True)
+    else:
+        rows = await store.periods(key, start_ms, end_ms, period_ms, unit)
+    points = datapoints(rows, start_ms=start_ms, period_ms=period_ms)
+    return {"Label": key.metric_name, "Datapoints": [_datapoint(point, statistics, extended) for point in points]}
+
+
+def _datapoint(point: Datapoint, statistics: list[str], extended: list[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {"Timestamp": _time(point.timestamp_ms)}
+    found.update((name, point.statistic(name)) for name in statistics)
+    if extended:
+        # A percentile of a period without samples' sketch (StatisticValues) is left out.
+        found["ExtendedStatistics"] = {
+            name: value for name in extended if (value := point.statistic(name)) is not None
+        }
+    found["Unit"] = point.unit
+    return found
 
 
 @router.operation("GetMetricData")
 async def get_metric_data(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     start_ms, end_ms = _time_range(params)
+    queries = params["MetricDataQueries"]
+    if not queries:
+        raise AwsError("ValidationError", "The parameter MetricDataQueries must hold at least one query.", 400)
     descending = params.get("ScanBy", "TimestampDescending") == "TimestampDescending"
-    results = []
-    for number, query in enumerate(params["MetricDataQueries"], start=1):
-        where = f"MetricDataQueries.member.{number}"
-        stat = query.get("MetricStat")
-        if query.get("Expression") is not None or stat is None:
-            raise invalid_value(f"The parameter {where}.MetricStat is required: Shipyard does not evaluate metric math.")
-        if stat["Stat"] not in STATISTICS:
-            raise invalid_value(f"The value {stat['Stat']} for parameter {where}.MetricStat.Stat is not valid.")
-        metric = stat["Metric"]
-        key = _metric_key(ctx, metric.get("Namespace", ""), metric.get("MetricName", ""), metric.get("Dimensions", ()))
-        period = _period(stat["Period"], f"{where}.MetricStat.Period")
-        points = await _datapoints(ctx, key, start_ms, end_ms, period, stat.get("Unit"))
-        if descending:
-            points.reverse()
-        if query.get("ReturnData", True):
-            results.append(
+    limit = params.get("MaxDatapoints") or MAX_DATA_POINTS
+    fingerprint = _fingerprint(params)
+    offset = _page_offset(params["NextToken"], fingerprint) if params.get("NextToken") else 0
+
+    results = await evaluate_queries(ctx.runtime.metrics, ctx.region, queries, start_ms, end_ms)
+    output: list[dict[str, Any]] = []
+    seen = 0
+    for result in results:
+        if not result.return_data:
+            continue
+        for series in result.series:
+            times = sorted(series.points, reverse=descending)
+            first, last = max(offset - seen, 0), max(min(offset + limit - seen, len(times)), 0)
+            page = times[first:last] if first < len(times) else []
+            seen += len(times)
+            output.append(
                 {
-                    "Id": query["Id"],
-                    "Label": query.get("Label") or key.metric_name,
-                    "Timestamps": [_time(point.timestamp_ms) for point in points],
-                    "Values": [point.statistic(stat["Stat"]) for point in points],
-                    "StatusCode": "Complete",
+                    "Id": result.id,
+                    "Label": series.label,
+                    "Timestamps": [_time(time) for time in page],
+                    "Values": [series.points[time] for time in page],
+                    "StatusCode": "PartialData" if last < len(times) else "Complete",
                 }
             )
-    return {"MetricDataResults": results, "Messages": []}
-
-
-async def _datapoints(
-    ctx: RequestContext, key: MetricKey, start_ms: int, end_ms: int, period: int, unit: str | None
-) -> list[Datapoint]:
-    minutes = await ctx.runtime.metrics.minutes(key, aligned_start(start_ms), end_ms, unit)
-    return datapoints(minutes, start_ms=start_ms, period_ms=max(period * 1000, MINUTE_MS))
+    answer: dict[str, Any] = {"MetricDataResults": output, "Messages": []}
+    if offset + limit < seen:
+        answer["NextToken"] = _page_token(offset + limit, fingerprint)
+    return answer
 
 
 def _metric_key(ctx: RequestContext, namespace: str, name: str, dimensions: Sequence[dict[str, str]]) -> MetricKey:
@@ -148,7 +168,7 @@ def _metric(key: MetricKey) -> dict[str, Any]:
 
 
 def _period(period: int, member: str) -> int:
-    if period in SHORT_PERIODS or period % 60 == 0:
+    if is_period(period):
         return period
     raise invalid_value(f"The parameter {member} must be a multiple of 60.")
 
@@ -166,6 +186,26 @@ def _epoch_ms(time: datetime) -> int:
 
 def _time(epoch_ms: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=epoch_ms)
+
+
+def _fingerprint(params: dict[str, Any]) -> str:
+    """What a NextToken is bound to: the request, less its paging members."""
+    request = {k: v for k, v in params.items() if k not in ("NextToken", "MaxDatapoints")}
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _page_token(offset: int, fingerprint: str) -> str:
+    return base64.urlsafe_b64encode(f"{offset}:{fingerprint}".encode()).decode("ascii")
+
+
+def _page_offset(token: str, fingerprint: str) -> int:
+    try:
+        offset, bound = base64.urlsafe_b64decode(token.encode("ascii")).decode().split(":")
+        if bound == fingerprint and int(offset) >= 0:
+            return int(offset)
+    except (ValueError, UnicodeError, binascii.Error):
+        pass
+    raise AwsError("InvalidNextToken", "The service returned an error: the NextToken is invalid.", 400)
 
 
 def _encode_token(key: MetricKey) -> str:

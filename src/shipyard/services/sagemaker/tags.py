@@ -48,7 +48,7 @@ async def _existing(ctx: RequestContext, arn: str) -> str:
     """The ARN (the name lower-cased, as SageMaker writes it) of a resource that exists."""
     prefix, _, name = arn.partition("/")
     normalized = f"{prefix}/{name.lower()}"
-    for store in (ctx.runtime.jobs, ctx.runtime.hosting, ctx.runtime.tuning):
+    for store in (ctx.runtime.jobs, ctx.runtime.hosting, ctx.runtime.tuning, ctx.runtime.monitoring):
         if await store.get_by_arn(normalized) is not None:
             return normalized
     raise AwsError("ValidationException", f"Could not find resource {arn}")
