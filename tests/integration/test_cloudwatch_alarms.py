@@ -607,3 +607,28 @@ def test_iam_policies_scope_alarms_by_name(server: RunningServer):
     assert describe(root, mine)["StateValue"] == "ALARM"
     assert root.describe_alarms(AlarmNames=[theirs])["MetricAlarms"] == []
     cloudwatch.delete_alarms(AlarmNames=[mine])
+
+
+def test_actions_owed_when_the_server_dies_run_after_its_restart(tmp_path: Path):
+    out = tmp_path / "out"
+    out.mkdir()
+    held = shlex.quote(str(out / "released"))
+    # The command hangs until the test releases it, so the server dies with the action unrun.
+    command = f"if [ -e {held} ]; then cat > {shlex.quote(str(out))}/\"$SHIPYARD_ALARM_STATE.json\"; else sleep 30; fi"
+    env = {"SHIPYARD_ALARM_EVALUATION_SECONDS": "1", "SHIPYARD_ALARM_COMMAND": command}
+    with start_server(tmp_path / "server", extra_env=env) as running:
+        cloudwatch = running.client("cloudwatch")
+        name, namespace = unique("owed"), unique("Quiet")
+        cloudwatch.put_metric_alarm(**alarm_args(name, namespace, AlarmActions=["shipyard:command"], TreatMissingData="ignore"))
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="paging during a crash")
+        time.sleep(0.5)  # the command has started and hangs
+        running.restart(kill=True)
+
+        (out / "released").touch()
+        deadline = time.monotonic() + SETTLE_S
+        while not (out / "ALARM.json").exists():
+            assert time.monotonic() < deadline, "the owed action did not run after the restart"
+            time.sleep(0.2)
+        assert json.loads((out / "ALARM.json").read_text())["NewStateReason"] == "paging during a crash"
+        (done,) = wait_for_history(running.client("cloudwatch"), name, "Action", 1)
+        assert done["HistorySummary"] == "Successfully executed action shipyard:command"

@@ -94,10 +94,13 @@ class RecordTable(Generic[R]):
 
         return await self._database.read(find)
 
-    async def mutate(self, record_id: int, change: Callable[[R], T]) -> tuple[R, T]:
+    async def mutate(
+        self, record_id: int, change: Callable[[R], T], *, then: Callable[[Connection, R, T], None] | None = None
+    ) -> tuple[R, T]:
         """Apply ``change`` to the stored record in one transaction; the record after it and
         what ``change`` returned. ``LastModifiedTime`` moves when anything changed. Raises
-        LookupError if the record is gone."""
+        LookupError if the record is gone. ``then`` (connection, record, result) makes the
+        writes that must commit together with the change, in the same transaction."""
 
         def apply(conn: Connection) -> tuple[R, T]:
             query = select(self._table).where(self._table.c.id == record_id)
@@ -112,6 +115,8 @@ class RecordTable(Generic[R]):
             if self._values(record) != before:
                 record.modified_ms = max(now_ms(), record.modified_ms)
                 conn.execute(update(self._table).where(self._table.c.id == record_id).values(**self._values(record)))
+            if then is not None:
+                then(conn, record, result)
             return record, result
 
         return await self._database.write(apply)

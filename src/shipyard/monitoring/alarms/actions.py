@@ -10,7 +10,9 @@ An action is named by the user and run by the server:
   with the notification on stdin and ``SHIPYARD_ALARM_NAME``, ``SHIPYARD_ALARM_STATE`` and
   ``SHIPYARD_ALARM_ACTION`` in its environment. Users name actions; they never give commands.
 
-Each outcome is an ``Action`` item of the alarm's history.
+Each outcome is an ``Action`` item of the alarm's history. The actions a state change owes
+are stored with it (``pending_actions`` in the alarm's details) and struck off when they
+have run, so they run at least once, also across a restart.
 """
 
 from __future__ import annotations
@@ -22,13 +24,19 @@ import logging
 import os
 import urllib.error
 import urllib.request
+import uuid
 from functools import cache
 from typing import Any
 
 import botocore.session
 
 from shipyard.monitoring.alarms.evaluation import iso_time
-from shipyard.monitoring.alarms.records import Alarm, AlarmStore, HistoryItem
+from shipyard.monitoring.alarms.records import (
+    Alarm,
+    AlarmStore,
+    HistoryItem,
+    append_history,
+)
 from shipyard.store.records import now_ms
 
 log = logging.getLogger("shipyard.alarms")
@@ -56,6 +64,8 @@ class ActionRunner:
         self._store = store
         self._command = command
         self._tasks: set[asyncio.Task[None]] = set()
+        #: The ids of the pending actions being run.
+        self._running: set[str] = set()
 
     def problem(self, action: str) -> str | None:
         """Why ``action`` cannot be run, or None when it can."""
@@ -70,10 +80,20 @@ class ActionRunner:
             f" {COMMAND_ACTION} and SNS topic ARNs (the administrator's alarm_command)."
         )
 
-    def dispatch(self, alarm: Alarm, message: dict[str, Any], actions: list[str]) -> None:
-        """Start running ``actions`` for ``alarm``'s state change described by ``message``."""
-        for action in actions:
-            task = asyncio.create_task(self._run(alarm, action, message), name=f"alarm-action-{alarm.name}")
+    @staticmethod
+    def schedule(alarm: Alarm, message: dict[str, Any]) -> None:
+        """Note in ``alarm`` (being changed in a transaction) the actions its new state owes,
+        with the notification ``message`` they send; :meth:`resume` runs them."""
+        pending = alarm.details.setdefault("pending_actions", [])
+        pending.extend({"id": uuid.uuid4().hex, "action": action, "message": message} for action in alarm.actions_for(alarm.status))
+
+    def resume(self, alarm: Alarm) -> None:
+        """Start the pending actions of ``alarm`` that are not running yet."""
+        for entry in alarm.details.get("pending_actions", ()):
+            if entry["id"] in self._running:
+                continue
+            self._running.add(entry["id"])
+            task = asyncio.create_task(self._run(alarm, entry), name=f"alarm-action-{alarm.name}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
@@ -92,7 +112,8 @@ class ActionRunner:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _run(self, alarm: Alarm, action: str, message: dict[str, Any]) -> None:
+    async def _run(self, alarm: Alarm, entry: dict[str, Any]) -> None:
+        action, message = entry["action"], entry["message"]
         body = json.dumps(message, separators=(",", ":"))
         try:
             if action.startswith(WEBHOOK_SCHEMES):
@@ -116,7 +137,18 @@ class ActionRunner:
             data["publishedMessage"] = body
             summary = f"Successfully executed action {action}"
         item = HistoryItem(alarm.region, alarm.name, now_ms(), "Action", summary[:255], data)
-        await self._store.record([item])
+
+        def strike_off(record: Alarm) -> None:
+            record.details["pending_actions"] = [
+                pending for pending in record.details.get("pending_actions", ()) if pending["id"] != entry["id"]
+            ]
+
+        try:
+            await self._store.mutate(alarm.id, strike_off, then=lambda conn, record, result: append_history(conn, [item]))
+        except LookupError:
+            await self._store.record([item])  # the alarm was deleted meanwhile; its history stays
+        finally:
+            self._running.discard(entry["id"])
 
 
 async def _post(url: str, body: str) -> str | None:

@@ -1,10 +1,12 @@
 """The alarm reconciler: every ``alarm_evaluation_seconds`` each alarm's state is brought in
 line with its metric (see :mod:`~shipyard.monitoring.alarms.evaluation` for the rules).
 
-A state change is a database transaction first (the alarm row, then a ``StateUpdate``
-history item) and its actions second, run in the background by the
-:class:`~shipyard.monitoring.alarms.actions.ActionRunner`. The state lives in the database,
-so a restarted server evaluates on from where it stopped.
+A state change is one database transaction: the alarm row, its ``StateUpdate`` history
+item and the actions it owes (``pending_actions``). The
+:class:`~shipyard.monitoring.alarms.actions.ActionRunner` then runs those in the background
+and strikes each off when it has run, so a server stopped in between runs them after its
+restart: actions run at least once. The state lives in the database, so a restarted server
+evaluates on from where it stopped.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+
+from sqlalchemy import Connection
 
 from shipyard.compute.ticker import Ticker
 from shipyard.monitoring.alarms.actions import ActionRunner, notification
@@ -21,7 +25,12 @@ from shipyard.monitoring.alarms.evaluation import (
     evaluate,
     evaluation_range,
 )
-from shipyard.monitoring.alarms.records import Alarm, AlarmStore, HistoryItem
+from shipyard.monitoring.alarms.records import (
+    Alarm,
+    AlarmStore,
+    HistoryItem,
+    append_history,
+)
 from shipyard.monitoring.expressions import evaluate_queries
 from shipyard.monitoring.metric_store import MetricKey, MetricStore
 from shipyard.monitoring.statistics import datapoints
@@ -105,6 +114,7 @@ class AlarmEvaluator:
     async def _tick(self) -> None:
         now = now_ms()
         for alarm in await self.store.every():
+            self.actions.resume(alarm)  # what a stopped server left undone
             try:
                 await self.evaluate(alarm, now)
             except Exception:
@@ -163,26 +173,29 @@ class AlarmEvaluator:
             record.details.update(reason=reason, reason_data=reason_data, updated_ms=now)
             if old[0] != state:
                 record.details["transitioned_ms"] = now
+                if record.actions_enabled:
+                    self.actions.schedule(record, notification(record, old[0], self._account_id))
             return old
 
+        def record_history(conn: Connection, record: Alarm, old: tuple[str, str, str] | None) -> None:
+            if old is None:
+                return
+            old_state, old_reason, old_data = old
+            history = {
+                "version": "1.0",
+                "oldState": _state_document(old_state, old_reason, old_data),
+                "newState": _state_document(state, reason, reason_data),
+            }
+            summary = f"Alarm updated from {old_state} to {state}"
+            append_history(conn, [HistoryItem(record.region, record.name, now, "StateUpdate", summary, history)])
+
         try:
-            updated, old = await self.store.mutate(alarm.id, change)
+            updated, old = await self.store.mutate(alarm.id, change, then=record_history)
         except LookupError:
             return None  # deleted meanwhile
         if old is None:
             return None
-        old_state, old_reason, old_data = old
-        history = {
-            "version": "1.0",
-            "oldState": _state_document(old_state, old_reason, old_data),
-            "newState": _state_document(state, reason, reason_data),
-        }
-        summary = f"Alarm updated from {old_state} to {state}"
-        await self.store.record([HistoryItem(updated.region, updated.name, now, "StateUpdate", summary, history)])
-        if old_state != state and updated.actions_enabled:
-            actions = updated.actions_for(state)
-            if actions:
-                self.actions.dispatch(updated, notification(updated, old_state, self._account_id), actions)
+        self.actions.resume(updated)
         return updated
 
 

@@ -103,27 +103,8 @@ class AlarmStore(RecordTable[Alarm]):
 
     async def record(self, items: Sequence[HistoryItem]) -> None:
         """Append ``items`` to the history."""
-        if not items:
-            return
-
-        def append(conn: Connection) -> None:
-            conn.execute(
-                insert(alarm_history),
-                [
-                    {
-                        "region": item.region,
-                        "alarm_name": item.alarm_name,
-                        "alarm_type": item.alarm_type,
-                        "timestamp_ms": item.timestamp_ms,
-                        "item_type": item.item_type,
-                        "summary": item.summary,
-                        "data": json.dumps(item.data, separators=(",", ":")),
-                    }
-                    for item in items
-                ],
-            )
-
-        await self._db.write(append)
+        if items:
+            await self._db.write(lambda conn: append_history(conn, items))
 
     async def history(self, query: HistoryQuery) -> list[HistoryItem]:
         """Up to ``query.limit`` + 1 items (so the caller sees whether more follow)."""
@@ -163,3 +144,22 @@ class AlarmStore(RecordTable[Alarm]):
             )
             for row in rows
         ]
+
+
+def append_history(conn: Connection, items: Sequence[HistoryItem]) -> None:
+    """Append ``items`` to the history within the transaction of ``conn``."""
+    conn.execute(
+        insert(alarm_history),
+        [
+            {
+                "region": item.region,
+                "alarm_name": item.alarm_name,
+                "alarm_type": item.alarm_type,
+                "timestamp_ms": item.timestamp_ms,
+                "item_type": item.item_type,
+                "summary": item.summary,
+                "data": json.dumps(item.data, separators=(",", ":")),
+            }
+            for item in items
+        ],
+    )
