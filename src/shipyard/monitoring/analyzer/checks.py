@@ -49,7 +49,7 @@ def evaluate(
     found = {profile.name: profile for profile in current}
     overall = feature_config(constraints, None, categorical_drift_method)
     violations = []
-    if overall.evaluate_constraints:
+    if overall.evaluate_constraints and baseline_names:  # without a baseline there is nothing to compare with
         violations.extend(_columns(baseline_names, [profile.name for profile in current]))
     results = []
     for name in baseline_names:

@@ -55,9 +55,17 @@ class Settings:
         return at
 
     @property
-    def is_execution(self) -> bool:
-        """Whether this run checks data against a baseline (else it suggests one)."""
+    def has_baseline(self) -> bool:
+        """Whether baseline statistics or constraints were given to check against."""
         return self.baseline_statistics is not None or self.baseline_constraints is not None
+
+    @property
+    def is_execution(self) -> bool:
+        """Whether this run monitors data (captured traffic, or any dataset checked against a
+        baseline) rather than suggesting a baseline from it. An execution without a baseline
+        reports statistics and metrics, and no violations."""
+        captured = "sagemakerCaptureJson" in self.dataset_format
+        return self.has_baseline or captured or bool(self.schedule_name) or self.ground_truth_source is not None
 
 
 def read_settings(env: Mapping[str, str], ml_root: Path) -> Settings:

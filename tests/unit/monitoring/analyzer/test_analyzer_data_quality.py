@@ -31,7 +31,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             "output_path": "/opt/ml/processing/output",
             **env,
         }
-        for name in ("baseline_statistics", "baseline_constraints", "publish_cloudwatch_metrics", "metric_time"):
+        for name in ("baseline_statistics", "baseline_constraints", "publish_cloudwatch_metrics", "metric_time", "sagemaker_monitoring_schedule_name"):
             monkeypatch.delenv(name, raising=False)
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
@@ -74,6 +74,17 @@ def execution(run, baseline, frame: pd.DataFrame, constraints: dict | None = Non
     assert code == 0, (ml / "output" / "failure").read_text()
     violations = json.loads((result / "constraint_violations.json").read_text())["violations"]
     return violations, (ml / "output" / "message").read_text(), ml
+
+
+def test_a_scheduled_run_without_a_baseline_reports_statistics_and_no_violations(run):
+    frame = baseline_frame(seed=2)
+    code, ml, output = run(frame, sagemaker_monitoring_schedule_name="no-baseline")
+    assert code == 0
+    statistics = json.loads((output / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == N
+    assert json.loads((output / "constraint_violations.json").read_text()) == {"violations": []}
+    assert not (output / "constraints.json").exists()  # it monitors; it does not suggest a baseline
+    assert (ml / "output" / "message").read_text() == "Completed: Job completed successfully with no violations."
 
 
 def checks(violations: list[dict]) -> set[tuple[str, str]]:
