@@ -27,7 +27,7 @@ class MemoryCgroup:
     @classmethod
     def create(cls, name: str, limit_mib: int, root: Path = CGROUP_ROOT) -> MemoryCgroup | None:
         """A new cgroup ``name`` limited to ``limit_mib``; None where no hierarchy is writable."""
-        if "memory" in _read(root / "cgroup.controllers").split():
+        if "memory" in read_file(root / "cgroup.controllers").split():
             parent, limit_file = _v2_subtree(root), "memory.max"
             swap_file, swap_mib = "memory.swap.max", 0
         elif (root / "memory" / "memory.limit_in_bytes").exists():
@@ -63,11 +63,11 @@ class MemoryCgroup:
 
     def pids(self) -> list[int]:
         """Processes in this cgroup now (none once it is gone)."""
-        return [int(line) for line in _read(self.path / "cgroup.procs").split()]
+        return [int(line) for line in read_file(self.path / "cgroup.procs").split()]
 
     def limit_mib(self) -> int | None:
         """The memory limit, in MiB; None if there is none (or the cgroup is gone)."""
-        text = _read(self.path / ("memory.limit_in_bytes" if self.version == 1 else "memory.max")).strip()
+        text = read_file(self.path / ("memory.limit_in_bytes" if self.version == 1 else "memory.max")).strip()
         return int(text) >> 20 if text.isdigit() else None
 
     def out_of_memory(self) -> bool:
@@ -77,11 +77,11 @@ class MemoryCgroup:
         at all (``memory.failcnt``) is the best sign there is.
         """
         if self.version == 2:
-            return _counter(_read(self.path / "memory.events"), "oom_kill") > 0
-        control = _read(self.path / "memory.oom_control")
+            return counter(read_file(self.path / "memory.events"), "oom_kill") > 0
+        control = read_file(self.path / "memory.oom_control")
         if "oom_kill " in control:
-            return _counter(control, "oom_kill") > 0
-        return int(_read(self.path / "memory.failcnt").strip() or 0) > 0
+            return counter(control, "oom_kill") > 0
+        return int(read_file(self.path / "memory.failcnt").strip() or 0) > 0
 
     def remove(self) -> bool:
         """Delete the cgroup; False while processes are still in it (True if already gone)."""
@@ -100,21 +100,22 @@ def _v2_subtree(root: Path) -> Path:
     """``root/shipyard`` with the memory controller enabled for the cgroups made in it."""
     subtree = root / SUBTREE
     with contextlib.suppress(OSError):
-        if "memory" not in _read(root / "cgroup.subtree_control").split():
+        if "memory" not in read_file(root / "cgroup.subtree_control").split():
             (root / "cgroup.subtree_control").write_text("+memory")
         subtree.mkdir(exist_ok=True)
         (subtree / "cgroup.subtree_control").write_text("+memory")
     return subtree
 
 
-def _read(path: Path) -> str:
+def read_file(path: Path) -> str:
+    """The text of a cgroup (or /proc) file; empty when it cannot be read."""
     try:
         return path.read_text()
     except OSError:
         return ""
 
 
-def _counter(text: str, name: str) -> int:
+def counter(text: str, name: str) -> int:
     """The value of line ``<name> <value>`` in a cgroup key-value file (0 if absent)."""
     for line in text.splitlines():
         key, _, value = line.partition(" ")

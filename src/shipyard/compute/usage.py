@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipyard.compute.cgroups import MemoryCgroup, _counter, _read
+from shipyard.compute.cgroups import MemoryCgroup, counter, read_file
 from shipyard.compute.executor import HostHandle
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -113,10 +113,10 @@ def cgroup_memory_bytes(cgroup: MemoryCgroup) -> int | None:
         current, inactive = "memory.current", "inactive_file"
     else:
         current, inactive = "memory.usage_in_bytes", "total_inactive_file"
-    used = _read(cgroup.path / current).strip()
+    used = read_file(cgroup.path / current).strip()
     if not used.isdigit():
         return None
-    return max(0, int(used) - _counter(_read(cgroup.path / "memory.stat"), inactive))
+    return max(0, int(used) - counter(read_file(cgroup.path / "memory.stat"), inactive))
 
 
 def cgroup_cpu_seconds(cgroup: MemoryCgroup) -> float | None:
@@ -124,8 +124,8 @@ def cgroup_cpu_seconds(cgroup: MemoryCgroup) -> float | None:
     cgroup); None under cgroup v1, whose memory hierarchy does not count CPU."""
     if cgroup.version != 2:
         return None
-    text = _read(cgroup.path / "cpu.stat")
-    return _counter(text, "usage_usec") / 1e6 if "usage_usec" in text else None
+    text = read_file(cgroup.path / "cpu.stat")
+    return counter(text, "usage_usec") / 1e6 if "usage_usec" in text else None
 
 
 def host_usage(handle: HostHandle, table: Mapping[int, ProcessStat]) -> Usage | None:
