@@ -73,20 +73,12 @@ def test_put_and_read_back_in_each_protocol(sqlite_server: RunningServer, protoc
             for n in range(10)
         ],
     )
-    answer = cloudwatch.get_metric_statistics(
-        Namespace=ns,
-        MetricName="Size",
-        Dimensions=dimensions,
-        StartTime=minute(0),
-        EndTime=minute(10),
-        Period=600,
-        Statistics=["SampleCount", "Sum", "Maximum"],
-        ExtendedStatistics=["p50"],
-    )
-    (point,) = answer["Datapoints"]
+    query = {"Namespace": ns, "MetricName": "Size", "Dimensions": dimensions, "StartTime": minute(0), "EndTime": minute(10), "Period": 600}
+    (point,) = cloudwatch.get_metric_statistics(**query, Statistics=["SampleCount", "Sum", "Maximum"])["Datapoints"]
     assert (point["SampleCount"], point["Sum"], point["Maximum"], point["Unit"]) == (1500, pytest.approx(10 * sum(values)), 150 / 7, "Bytes")
-    assert point["ExtendedStatistics"]["p50"] == pytest.approx(75 / 7, rel=0.01)
     assert point["Timestamp"] == minute(0)
+    (point,) = cloudwatch.get_metric_statistics(**query, ExtendedStatistics=["p50"])["Datapoints"]
+    assert point["ExtendedStatistics"]["p50"] == pytest.approx(75 / 7, rel=0.01)
 
     data = cloudwatch.get_metric_data(
         MetricDataQueries=[
@@ -158,19 +150,14 @@ def test_acknowledged_data_survives_a_crash_and_is_downsampled_at_start(tmp_path
         )
         server.restart(kill=True)
         cloudwatch = server.client("cloudwatch")
-        points = cloudwatch.get_metric_statistics(
-            Namespace="Crash",
-            MetricName="Orders",
-            StartTime=start,
-            EndTime=start + timedelta(minutes=10),
-            Period=60,
-            Statistics=["SampleCount", "Sum", "Minimum"],
-            ExtendedStatistics=["p100"],
-        )["Datapoints"]
+        query = {"Namespace": "Crash", "MetricName": "Orders", "StartTime": start, "EndTime": start + timedelta(minutes=10), "Period": 60}
+        points = cloudwatch.get_metric_statistics(**query, Statistics=["SampleCount", "Sum", "Minimum"])["Datapoints"]
         # Two 5-minute rows, each answered at its own start even for a 60 s period.
         assert [(p["Timestamp"], p["SampleCount"], p["Sum"]) for p in points] == [
             (start, 10, 10 + 500),
             (start + timedelta(minutes=5), 10, 35 + 500),
         ]
-        assert points[1]["Minimum"] == 5 and points[1]["ExtendedStatistics"] == {"p100": 100.0}
+        assert points[1]["Minimum"] == 5
+        percentiles = cloudwatch.get_metric_statistics(**query, ExtendedStatistics=["p100"])["Datapoints"]
+        assert percentiles[1]["ExtendedStatistics"] == {"p100": 100.0}
         assert cloudwatch.list_metrics(Namespace="Crash")["Metrics"][0]["MetricName"] == "Orders"

@@ -361,7 +361,7 @@ def test_cloudwatch_errors(server: RunningServer) -> None:
         ({**base, "Period": 60, "Statistics": ["Sum"], "StartTime": now, "EndTime": now - timedelta(hours=1)}, "InvalidParameterValue"),
         ({**base, "Period": 60}, "InvalidParameterCombination"),
         ({**base, "Period": 60, "Statistics": ["Sum"], "ExtendedStatistics": ["p99"]}, "InvalidParameterCombination"),
-        ({**base, "Period": 60, "ExtendedStatistics": ["p99"]}, "InvalidParameterValue"),
+        ({**base, "Period": 60, "ExtendedStatistics": ["p101"]}, "InvalidParameterValue"),
         ({**base, "Period": 60, "Statistics": ["Sum"], "StartTime": now - timedelta(days=2)}, "InvalidParameterCombination"),
     ]
     for params, code in cases:

@@ -140,7 +140,6 @@ async def open_runtime(settings: Settings) -> Runtime:
         s3=s3,
         images=images,
         capacity=capacity,
-        metrics=metrics,
         account_id=account.id,
         interval_seconds=settings.monitoring_interval_seconds,
     )

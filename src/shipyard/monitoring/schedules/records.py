@@ -16,6 +16,7 @@ before its processing job is created, so a restart neither loses nor repeats one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -125,15 +126,18 @@ class ExecutionStore:
         found = await self.of_schedule(region, schedule)
         return found[-1] if found else None
 
-    async def update(self, execution: Execution) -> None:
-        """Write ``execution``'s status, job and details (``modified_ms`` moves)."""
+    async def update(self, execution: Execution, *, also: Callable[[Connection], None] | None = None) -> None:
+        """Write ``execution``'s status, job and details (``modified_ms`` moves); ``also``
+        makes the writes that must commit with it, in the same transaction."""
         execution.modified_ms = max(now_ms(), execution.modified_ms)
         values = _values(execution)
-        await self._database.write(
-            lambda conn: conn.execute(
-                update(monitoring_executions).where(monitoring_executions.c.id == execution.id).values(**values)
-            )
-        )
+
+        def write(conn: Connection) -> None:
+            conn.execute(update(monitoring_executions).where(monitoring_executions.c.id == execution.id).values(**values))
+            if also is not None:
+                also(conn)
+
+        await self._database.write(write)
 
     async def delete_schedule(self, region: str, schedule: str) -> None:
         """Forget every execution of a deleted schedule."""

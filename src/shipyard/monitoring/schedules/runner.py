@@ -14,9 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Connection
 
 from shipyard.compute.capacity import MachineCapacity, check_fits
 from shipyard.compute.images import resolve_processing_image
@@ -26,7 +29,7 @@ from shipyard.compute.records import Job, job_arn
 from shipyard.compute.supervisor import JobSupervisor
 from shipyard.compute.ticker import Ticker
 from shipyard.errors import AwsError
-from shipyard.monitoring.metric_store import MetricStore
+from shipyard.monitoring.metric_store import MetricDatum, merge_rows
 from shipyard.monitoring.schedules.cron import DAY_MS, ScheduleExpression
 from shipyard.monitoring.schedules.definitions import endpoint_input
 from shipyard.monitoring.schedules.metrics import read_metrics
@@ -67,7 +70,6 @@ class ScheduleRunner:
         s3: S3Store,
         images: ImageStore,
         capacity: MachineCapacity,
-        metrics: MetricStore,
         account_id: str,
         interval_seconds: float = 0,
     ) -> None:
@@ -79,7 +81,6 @@ class ScheduleRunner:
         self._s3 = s3
         self._images = images
         self._capacity = capacity
-        self._metrics = metrics
         self._account_id = account_id
         self._interval_ms = int(interval_seconds * 1000)
         self._active = False
@@ -316,32 +317,33 @@ class ScheduleRunner:
         return found
 
     async def _finish(self, execution: Execution, job: Job) -> None:
-        """End the execution as its processing job ended, its metrics published first."""
+        """End the execution as its processing job ended; a completed one's CloudWatch
+        metrics are published in the same transaction, so exactly once."""
         if job.status == "Completed":
             message = job.details.get("exit_message") or ""
             status = "CompletedWithViolations" if message.startswith("CompletedWithViolations") else "Completed"
-            await self._publish(execution, job)
-            await self._end(execution, status, "")
+            data = await self._analyzer_metrics(execution, job)
+            await self._end(execution, status, "", also=(lambda conn: merge_rows(conn, data)) if data else None)
+            if data:
+                log.info("monitoring schedule %s: %d metric values published", execution.schedule_name, len(data))
         elif job.status == "Stopped":
             await self._end(execution, "Stopped", "")
         else:
             await self._end(execution, "Failed", job.details.get("failure_reason") or "The processing job failed")
 
-    async def _publish(self, execution: Execution, job: Job) -> None:
-        """Merge the analyzer's CloudWatch metric files into the metric store. At least once:
-        a restart between this and the status change adds them again, which changes no
-        Average, Minimum or Maximum."""
+    @staticmethod
+    async def _analyzer_metrics(execution: Execution, job: Job) -> list[MetricDatum]:
+        """The CloudWatch metrics the analyzer of ``job`` wrote in its host directory."""
         host = (job.details.get("hosts") or {}).get("algo-1")
         if host is None:
-            return
-        data = await asyncio.to_thread(read_metrics, Path(host["handle"]["host_dir"]), execution.region)
-        if data:
-            await self._metrics.add(data)
-            log.info("monitoring schedule %s: %d metric values published", execution.schedule_name, len(data))
+            return []
+        return await asyncio.to_thread(read_metrics, Path(host["handle"]["host_dir"]), execution.region)
 
-    async def _end(self, execution: Execution, status: str, reason: str) -> None:
+    async def _end(
+        self, execution: Execution, status: str, reason: str, *, also: Callable[[Connection], None] | None = None
+    ) -> None:
         execution.status = status
         if reason:
             execution.details["failure_reason"] = reason[:1024]
-        await self._executions.update(execution)
+        await self._executions.update(execution, also=also)
         log.info("monitoring schedule %s: execution %s %s %s", execution.schedule_name, execution.id, status, reason)

@@ -79,8 +79,8 @@ async def list_metrics(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 async def get_metric_statistics(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     statistics: list[str] = params.get("Statistics") or []
     extended: list[str] = params.get("ExtendedStatistics") or []
-    if not statistics and not extended:
-        raise invalid_combination("Must specify either Statistics or ExtendedStatistics.")
+    if bool(statistics) == bool(extended):
+        raise invalid_combination("Must specify either Statistics or ExtendedStatistics, but not both.")
     for name in statistics:
         if name not in STATISTICS:
             raise invalid_value(f"The value {name} for parameter Statistics is not valid.")
