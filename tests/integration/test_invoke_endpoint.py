@@ -261,6 +261,7 @@ def test_no_reachable_instance_is_service_unavailable(
 
 
 def statistics(server: RunningServer, endpoint: str, variant_name: str, metric: str, **extra: Any) -> list[dict]:
+    """The last hour of a variant's metric in one period: the five standard statistics, or ``extra``'s."""
     now = datetime.now(UTC)
     return server.client("cloudwatch").get_metric_statistics(
         Namespace="AWS/SageMaker",
@@ -269,7 +270,7 @@ def statistics(server: RunningServer, endpoint: str, variant_name: str, metric: 
         StartTime=now - timedelta(hours=1),
         EndTime=now + timedelta(minutes=1),
         Period=3600,
-        **{"Statistics": ["SampleCount", "Sum", "Average", "Minimum", "Maximum"], **extra},
+        **(extra or {"Statistics": ["SampleCount", "Sum", "Average", "Minimum", "Maximum"]}),
     )["Datapoints"]
 
 
@@ -285,11 +286,14 @@ def eventually(read: Any, check: Any, timeout: float = 15) -> Any:
 def test_invocation_metrics_reach_cloudwatch(server: RunningServer, runtime: Any, models: dict[str, Any]) -> None:
     name = unique_name("metered")
     deploy(server.client("sagemaker"), name, [variant("AllTraffic", models["echo"])])
+    longest = 0.0
     for body in ("a", "b", "c", "raise"):
+        began = time.perf_counter()
         try:
             invoke_echo(runtime, name, body)
         except runtime.exceptions.ModelError:
             pass
+        longest = max(longest, time.perf_counter() - began)
 
     def total(metric: str) -> float:
         points = statistics(server, name, "AllTraffic", metric)
@@ -303,9 +307,14 @@ def test_invocation_metrics_reach_cloudwatch(server: RunningServer, runtime: Any
     assert total("InvocationModelErrors") == 1
     (latency,) = statistics(server, name, "AllTraffic", "ModelLatency")
     assert latency["Unit"] == "Microseconds" and latency["SampleCount"] == 4
-    assert 0 < latency["Minimum"] <= latency["Average"] <= latency["Maximum"] < 10_000_000
+    assert 0 < latency["Minimum"] <= latency["Average"] <= latency["Maximum"] < longest * 1e6  # within the client's wait
+    (percentiles,) = statistics(server, name, "AllTraffic", "ModelLatency", ExtendedStatistics=["p0", "p50", "p100"])
+    assert percentiles["ExtendedStatistics"]["p0"] == latency["Minimum"]
+    assert percentiles["ExtendedStatistics"]["p100"] == latency["Maximum"]
+    assert latency["Minimum"] <= percentiles["ExtendedStatistics"]["p50"] <= latency["Maximum"]
     (overhead,) = statistics(server, name, "AllTraffic", "OverheadLatency")
     assert overhead["SampleCount"] == 4 and overhead["Minimum"] > 0
+    assert latency["Maximum"] + overhead["Maximum"] < longest * 1e6
 
     cloudwatch = server.client("cloudwatch")
     listed = cloudwatch.list_metrics(
@@ -350,6 +359,22 @@ def test_invocation_metrics_reach_cloudwatch(server: RunningServer, runtime: Any
     ]
     assert sum(data[0]["Values"]) == 4 and len(data[0]["Timestamps"]) == len(data[0]["Values"])
     assert data[0]["Timestamps"] == sorted(data[0]["Timestamps"], reverse=True)
+
+    def hourly(query_id: str, metric: str) -> dict[str, Any]:
+        dimensions = [{"Name": "EndpointName", "Value": name}, {"Name": "VariantName", "Value": "AllTraffic"}]
+        stat = {"Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric, "Dimensions": dimensions}, "Period": 3600, "Stat": "Sum"}
+        return {"Id": query_id, "MetricStat": stat, "ReturnData": False}
+
+    (rate,) = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            hourly("errors", "Invocation5XXErrors"),
+            hourly("calls", "Invocations"),
+            {"Id": "rate", "Expression": "100 * errors / calls", "Label": "5XX rate"},
+        ],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=1),
+    )["MetricDataResults"]
+    assert (rate["Id"], rate["Label"], rate["Values"]) == ("rate", "5XX rate", [25.0])
 
 
 def test_cloudwatch_errors(server: RunningServer) -> None:
