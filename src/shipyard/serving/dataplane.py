@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 
 from shipyard.errors import AwsError
 from shipyard.logs import group_arn
-from shipyard.monitoring import MetricBuffer, MetricStore
+from shipyard.monitoring.buffer import MetricBuffer
+from shipyard.monitoring.metric_store import MetricStore
 from shipyard.serving.balancer import Balancer, UnknownVariant
 from shipyard.serving.capture import CaptureConfig, CaptureWriter
 from shipyard.serving.invocation_metrics import InvocationMetrics

@@ -9,7 +9,8 @@ server added). Dimensions: ``EndpointName`` and ``VariantName``.
 
 from __future__ import annotations
 
-from shipyard.monitoring import MetricBuffer, MetricKey
+from shipyard.monitoring.buffer import MetricBuffer
+from shipyard.monitoring.metric_store import MetricKey
 
 NAMESPACE = "AWS/SageMaker"
 COUNT_UNIT = "None"

@@ -30,7 +30,7 @@ from shipyard.compute.usage import (
     process_tree,
     tree_usage,
 )
-from shipyard.monitoring import MetricKey, MetricStore
+from shipyard.monitoring.metric_store import MetricKey, MetricStore
 from shipyard.monitoring.usage import ENDPOINTS_NAMESPACE, UsagePublisher
 from shipyard.store.database import Database
 

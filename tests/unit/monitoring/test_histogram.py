@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shipyard.monitoring import Aggregate, MetricDatum, MetricKey, datapoints
 from shipyard.monitoring.histogram import (
     MAX_BUCKETS,
     RELATIVE_ACCURACY,
     Sketch,
     percentile,
 )
+from shipyard.monitoring.metric_store import Aggregate, MetricDatum, MetricKey
+from shipyard.monitoring.statistics import datapoints
 
 QUANTILES = (0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0)
 KEY = MetricKey("us-east-1", "Shop", "Latency", ())

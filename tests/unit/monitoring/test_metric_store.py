@@ -8,16 +8,16 @@ from collections.abc import AsyncIterator, Iterator
 import numpy as np
 import pytest
 
-from shipyard.monitoring import (
+from shipyard.monitoring.buffer import MetricBuffer
+from shipyard.monitoring.metric_store import (
     MINUTE_MS,
     Aggregate,
-    MetricBuffer,
     MetricDatum,
     MetricKey,
     MetricStore,
     canonical,
-    datapoints,
 )
+from shipyard.monitoring.statistics import datapoints
 from shipyard.serving.invocation_metrics import InvocationMetrics
 from shipyard.store.database import Database
 from shipyard.testing.postgres import temporary_database

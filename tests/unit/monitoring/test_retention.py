@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from shipyard.monitoring import (
+from shipyard.monitoring.histogram import RELATIVE_ACCURACY
+from shipyard.monitoring.metric_store import (
     Aggregate,
     MetricDatum,
     MetricKey,
     MetricStore,
-    datapoints,
 )
-from shipyard.monitoring.histogram import RELATIVE_ACCURACY
 from shipyard.monitoring.retention import DAY_MS, MetricRetention, downsample, tiers
+from shipyard.monitoring.statistics import datapoints
 from shipyard.store.database import Database
 from shipyard.store.tables import metric_data
 from shipyard.testing.postgres import temporary_database

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.errors import AwsError
-from shipyard.monitoring import MINUTE_MS, MetricKey, MetricStore
+from shipyard.monitoring.metric_store import MINUTE_MS, MetricKey, MetricStore
 from shipyard.serving.dataplane import DataPlane, Invocation
 from shipyard.serving.routes import EndpointRoute, InstanceRoute, VariantRoute
 from shipyard.store.blobs import BlobStore

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shipyard.monitoring import MINUTE_MS, Aggregate, MetricBuffer
+from shipyard.monitoring.buffer import MetricBuffer
+from shipyard.monitoring.metric_store import MINUTE_MS, Aggregate
 from shipyard.serving.invocation_metrics import InvocationMetrics
 
 T0 = 1_714_564_800_000

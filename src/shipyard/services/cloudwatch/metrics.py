@@ -13,18 +13,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shipyard.errors import AwsError
-from shipyard.monitoring import (
-    MINUTE_MS,
-    STATISTICS,
-    Datapoint,
-    Dimensions,
-    MetricKey,
-    aligned_start,
-    datapoints,
-)
 from shipyard.monitoring.expressions import evaluate_queries
 from shipyard.monitoring.histogram import percentile
-from shipyard.monitoring.statistics import is_period
+from shipyard.monitoring.metric_store import MINUTE_MS, Dimensions, MetricKey
+from shipyard.monitoring.statistics import (
+    STATISTICS,
+    Datapoint,
+    aligned_start,
+    datapoints,
+    is_period,
+)
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.services.cloudwatch import put
 

@@ -15,8 +15,12 @@ from typing import Any
 import numpy as np
 
 from shipyard.errors import AwsError
-from shipyard.monitoring import Aggregate, MetricDatum, MetricKey
-from shipyard.monitoring.metric_store import MINUTE_MS
+from shipyard.monitoring.metric_store import (
+    MINUTE_MS,
+    Aggregate,
+    MetricDatum,
+    MetricKey,
+)
 from shipyard.services.base import RequestContext, ServiceRouter
 
 router = ServiceRouter("cloudwatch")
