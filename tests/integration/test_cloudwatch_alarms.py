@@ -20,7 +20,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from shipyard.testing import RunningServer, start_server
+from shipyard.testing.errors import error_of
 from shipyard.testing.identities import allow, create_user
+from shipyard.testing.protocols import client_speaking
 
 #: Seconds an evaluation-driven state change may take to show (evaluations run every second).
 SETTLE_S = 20
@@ -632,3 +634,23 @@ def test_actions_owed_when_the_server_dies_run_after_its_restart(tmp_path: Path)
         assert json.loads((out / "ALARM.json").read_text())["NewStateReason"] == "paging during a crash"
         (done,) = wait_for_history(running.client("cloudwatch"), name, "Action", 1)
         assert done["HistorySummary"] == "Successfully executed action shipyard:command"
+
+
+@pytest.mark.parametrize("protocol", ["query", "smithy-rpc-v2-cbor"])
+def test_alarms_in_the_other_protocols(sqlite_server: RunningServer, protocol: str):
+    cloudwatch = client_speaking(sqlite_server, "cloudwatch", protocol)
+    name, namespace = unique("wire"), unique("Wire")
+    cloudwatch.put_metric_alarm(**alarm_args(name, namespace, AlarmActions=["https://hooks.example.com/x"], Tags=[{"Key": "team", "Value": "ml"}]))
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="by hand", StateReasonData='{"n": 1}')
+    alarm = describe(cloudwatch, name)
+    assert (alarm["StateValue"], alarm["StateReason"], alarm["Threshold"]) == ("ALARM", "by hand", 3.0)
+    assert alarm["AlarmActions"] == ["https://hooks.example.com/x"]
+    assert isinstance(alarm["StateUpdatedTimestamp"], datetime)
+    (update,) = history(cloudwatch, name, "StateUpdate")
+    assert update["HistorySummary"] == "Alarm updated from INSUFFICIENT_DATA to ALARM"
+    assert cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"] == [{"Key": "team", "Value": "ml"}]
+    with pytest.raises(ClientError) as missing:
+        cloudwatch.delete_alarms(AlarmNames=[name, unique("absent")])
+    assert error_of(missing)[0] == "ResourceNotFound"
+    cloudwatch.delete_alarms(AlarmNames=[name])
+    assert cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []

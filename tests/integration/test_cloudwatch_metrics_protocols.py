@@ -4,7 +4,6 @@ a crash and downsampled at start."""
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
@@ -12,41 +11,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from shipyard.testing import RunningServer, start_server
 from shipyard.testing.errors import error_of
-
-
-def client_speaking(server: RunningServer, protocol: str) -> Any:
-    """A CloudWatch client whose model lists only ``protocol``, so botocore speaks it."""
-    session = boto3.session.Session()
-    loader = session._session.get_component("data_loader")
-    load = loader.load_service_model
-
-    def only(service_name: str, type_name: str, api_version: str | None = None) -> Any:
-        model = load(service_name, type_name, api_version)
-        if service_name == "cloudwatch" and type_name == "service-2":
-            model = copy.deepcopy(model)
-            model["metadata"]["protocol"] = protocol
-            model["metadata"]["protocols"] = [protocol]
-        return model
-
-    loader.load_service_model = only
-    access_key, secret_key = server.credentials
-    client = session.client(
-        "cloudwatch",
-        endpoint_url=server.endpoint_url,
-        region_name=server.region,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
-    assert client.meta.service_model.resolved_protocol == protocol
-    return client
+from shipyard.testing.protocols import client_speaking
 
 
 def minute(offset: int) -> datetime:
@@ -55,7 +25,7 @@ def minute(offset: int) -> datetime:
 
 @pytest.mark.parametrize("protocol", ["json", "query", "smithy-rpc-v2-cbor"])
 def test_put_and_read_back_in_each_protocol(sqlite_server: RunningServer, protocol: str) -> None:
-    cloudwatch = client_speaking(sqlite_server, protocol)
+    cloudwatch = client_speaking(sqlite_server, "cloudwatch", protocol)
     sent: list[tuple[bytes, bytes]] = []
 
     def record(request: Any, **_: Any) -> None:
