@@ -10,7 +10,8 @@ dimension ``Host`` = ``<job name>/algo-<n>``) and per endpoint instance (namespa
 - ``GPUUtilization`` and ``GPUMemoryUtilization``, for hosts with GPUs: the sum of each
   GPU's percent, so 0-100 % times the GPUs.
 
-The watched hosts are sampled every ``sample_seconds`` (see :mod:`shipyard.compute.usage`);
+The watched hosts are sampled every ``sample_seconds`` (see :mod:`shipyard.compute.usage`),
+and a newly watched one within :data:`FIRST_SAMPLE_SECONDS`;
 samples are summarized per minute in a :class:`MetricBuffer` and written to the
 :class:`MetricStore` every ``flush_seconds``. A host's CPU utilization is its CPU time's
 growth since the previous sample, or since its runner started at the first. A host whose
@@ -49,6 +50,9 @@ log = logging.getLogger("shipyard.monitoring.usage")
 
 ENDPOINTS_NAMESPACE = "/aws/sagemaker/Endpoints"
 PERCENT = "Percent"
+#: Seconds from a host's start to its first sample, so a job shorter than the sampling
+#: interval still reports its usage.
+FIRST_SAMPLE_SECONDS = 1.0
 
 
 @dataclass
@@ -74,6 +78,8 @@ class UsagePublisher:
         self._hosts: dict[tuple[int, int], _Host] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        #: Set when a host is watched: it gets its first sample soon.
+        self._watched = asyncio.Event()
 
     def watch(
         self,
@@ -94,6 +100,7 @@ class UsagePublisher:
         keys = {name: MetricKey(region, namespace, name, dimensions) for name in names}
         start = (handle.started / CLOCK_TICKS, 0.0)
         self._hosts[(handle.pid, handle.started)] = _Host(handle, memory_mib << 20, tuple(gpu_ids), keys, start)
+        self._watched.set()
 
     def start(self) -> None:
         """Sample and write in the background."""
@@ -157,6 +164,9 @@ class UsagePublisher:
         next_sample = next_flush = time.monotonic()
         while True:
             now = time.monotonic()
+            if self._watched.is_set():
+                self._watched.clear()
+                next_sample = min(next_sample, now + FIRST_SAMPLE_SECONDS)
             if now >= next_sample:
                 try:
                     await self.sample()
@@ -167,7 +177,8 @@ class UsagePublisher:
                 # Shielded: a flush holds drained samples until they are written.
                 await asyncio.shield(self.flush())
                 next_flush = now + self._flush_seconds
-            await asyncio.sleep(max(0.0, min(next_sample, next_flush) - time.monotonic()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._watched.wait(), max(0.0, min(next_sample, next_flush) - time.monotonic()))
 
 
 def _sample(

@@ -31,7 +31,11 @@ from shipyard.compute.usage import (
     tree_usage,
 )
 from shipyard.monitoring.metric_store import MetricKey, MetricStore
-from shipyard.monitoring.usage import ENDPOINTS_NAMESPACE, UsagePublisher
+from shipyard.monitoring.usage import (
+    ENDPOINTS_NAMESPACE,
+    FIRST_SAMPLE_SECONDS,
+    UsagePublisher,
+)
 from shipyard.store.database import Database
 
 MIB = 1 << 20
@@ -185,6 +189,25 @@ async def test_the_publisher_samples_stores_and_forgets(busy_tree: subprocess.Po
         assert len(publisher.buffer) == 0  # the ended host was forgotten, nothing recorded
         await publisher.sample()
         assert len(publisher.buffer) == 0
+    finally:
+        await publisher.close()
+        await database.close()
+
+
+@pytest.mark.anyio
+async def test_a_newly_watched_host_is_sampled_within_a_second(busy_tree: subprocess.Popen[str], tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'metrics.db'}", durable=False)
+    database.migrate()
+    publisher = UsagePublisher(MetricStore(database), sample_seconds=3600, flush_seconds=3600)
+    publisher.start()
+    try:
+        await asyncio.sleep(0.2)  # the loop's first pass found nothing to sample
+        handle = HostHandle("local", str(tmp_path), busy_tree.pid, process_table()[busy_tree.pid].started)
+        publisher.watch(handle, region="us-east-1", namespace=ENDPOINTS_NAMESPACE, dimensions=(), memory_mib=1024)
+        deadline = time.monotonic() + FIRST_SAMPLE_SECONDS + 2
+        while not len(publisher.buffer):
+            assert time.monotonic() < deadline, "no sample of the new host: it would wait the hour-long interval"
+            await asyncio.sleep(0.1)
     finally:
         await publisher.close()
         await database.close()
