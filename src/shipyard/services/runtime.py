@@ -67,15 +67,16 @@ class Runtime:
     monitor: ScheduleRunner
 
     async def close(self) -> None:
-        """Write what the data plane buffers (captured data, metrics), stop supervising
-        tuning jobs, endpoints and jobs (their processes run on), then release the database's threads and
-        connections."""
+        """Write what the data plane buffers (captured data, metrics); stop the reconcilers
+        that start jobs (tuning, monitoring schedules) before the supervisor, then alarms,
+        endpoints and jobs (their processes run on); write the last usage samples; then
+        release the database's threads and connections."""
         await self.dataplane.close()
         await self.tuner.close()
+        await self.monitor.close()
+        await self.alarms.close()
         await self.fleet.close()
         await self.supervisor.close()
         await self.usage.close()
         await self.retention.close()
-        await self.monitor.close()
-        await self.alarms.close()
         await self.database.close()
