@@ -286,7 +286,7 @@ def eventually(read: Any, check: Any, timeout: float = 15) -> Any:
 def test_invocation_metrics_reach_cloudwatch(server: RunningServer, runtime: Any, models: dict[str, Any]) -> None:
     name = unique_name("metered")
     deploy(server.client("sagemaker"), name, [variant("AllTraffic", models["echo"])])
-    longest = 0.0
+    longest = waited = 0.0
     for body in ("a", "b", "c", "raise"):
         began = time.perf_counter()
         try:
@@ -294,6 +294,7 @@ def test_invocation_metrics_reach_cloudwatch(server: RunningServer, runtime: Any
         except runtime.exceptions.ModelError:
             pass
         longest = max(longest, time.perf_counter() - began)
+        waited += time.perf_counter() - began
 
     def total(metric: str) -> float:
         points = statistics(server, name, "AllTraffic", metric)
@@ -314,7 +315,7 @@ def test_invocation_metrics_reach_cloudwatch(server: RunningServer, runtime: Any
     assert latency["Minimum"] <= percentiles["ExtendedStatistics"]["p50"] <= latency["Maximum"]
     (overhead,) = statistics(server, name, "AllTraffic", "OverheadLatency")
     assert overhead["SampleCount"] == 4 and overhead["Minimum"] > 0
-    assert latency["Maximum"] + overhead["Maximum"] < longest * 1e6
+    assert latency["Sum"] + overhead["Sum"] < waited * 1e6  # each call's share is within its own wait
 
     cloudwatch = server.client("cloudwatch")
     listed = cloudwatch.list_metrics(
