@@ -3,8 +3,6 @@ and CloudWatch's statistics over periods."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import numpy as np
 import pytest
 
@@ -20,7 +18,6 @@ from shipyard.monitoring.metric_store import (
 from shipyard.monitoring.statistics import datapoints
 from shipyard.serving.invocation_metrics import InvocationMetrics
 from shipyard.store.database import Database
-from shipyard.testing.postgres import temporary_database
 
 T0 = 1_714_564_800_000  # 2024-05-01T12:00:00Z, a whole minute
 LATENCY = MetricKey("us-east-1", "AWS/SageMaker", "ModelLatency", (("EndpointName", "ep"), ("VariantName", "a")))
@@ -29,25 +26,9 @@ INVOCATIONS = MetricKey("us-east-1", "AWS/SageMaker", "Invocations", (("Endpoint
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+def store(database: Database) -> MetricStore:
+    return MetricStore(database)
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'metrics.db'}"
-        return
-    with temporary_database() as url:
-        yield url
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[MetricStore]:
-    database = Database(database_url, durable=False)
-    database.migrate()
-    yield MetricStore(database)
-    await database.close()
 
 
 def datum(key: MetricKey, minute: int, *values: float, unit: str = "Microseconds") -> MetricDatum:

@@ -3,8 +3,6 @@ rows, those become hours, hours expire; every statistic survives the merge."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import numpy as np
 import pytest
 from sqlalchemy import select
@@ -20,33 +18,10 @@ from shipyard.monitoring.retention import DAY_MS, MetricRetention, downsample, t
 from shipyard.monitoring.statistics import datapoints
 from shipyard.store.database import Database
 from shipyard.store.tables import metric_data
-from shipyard.testing.postgres import temporary_database
 
 NOW = 1_800_000_000_000 - 1_800_000_000_000 % 3_600_000  # a whole hour
 KEY = MetricKey("us-east-1", "Shop", "Latency", (("Host", "a"),))
 OTHER = MetricKey("us-east-1", "Shop", "Latency", (("Host", "b"),))
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'metrics.db'}"
-        return
-    with temporary_database() as url:
-        yield url
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url, durable=False)
-    database.migrate()
-    yield database
-    await database.close()
 
 
 def minutes_of(key: MetricKey, start_ms: int, count: int, seed: int) -> tuple[list[MetricDatum], np.ndarray]:
