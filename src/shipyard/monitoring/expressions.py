@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shipyard.errors import AwsError
+from shipyard.monitoring.errors import validation_error
 from shipyard.monitoring.histogram import percentile
 from shipyard.monitoring.metric_store import MINUTE_MS, MetricKey, MetricStore
 from shipyard.monitoring.statistics import (
@@ -65,10 +66,6 @@ class QueryResult:
     return_data: bool
     #: The period in seconds: the MetricStat's, or for an expression its inputs' shortest.
     period_s: int | None
-
-
-def validation_error(message: str) -> AwsError:
-    return AwsError("ValidationError", message, 400)
 
 
 # --- Parsing ---------------------------------------------------------------------------

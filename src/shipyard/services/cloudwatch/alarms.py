@@ -30,6 +30,7 @@ from shipyard.monitoring.alarms.evaluation import (
 )
 from shipyard.monitoring.alarms.evaluator import period_of
 from shipyard.monitoring.alarms.records import ALARM_TYPE, KIND
+from shipyard.monitoring.errors import not_found, validation_error
 from shipyard.monitoring.expressions import evaluate_queries
 from shipyard.monitoring.statistics import is_statistic
 from shipyard.services.base import RequestContext, ServiceRouter
@@ -71,14 +72,6 @@ OPTIONAL = (
     "TreatMissingData",
     "EvaluateLowSampleCountPercentile",
 )
-
-
-def validation_error(message: str) -> AwsError:
-    return AwsError("ValidationError", message, 400)
-
-
-def not_found(message: str) -> AwsError:
-    return AwsError("ResourceNotFound", message, 404)
 
 
 def _evaluator(ctx: RequestContext) -> AlarmEvaluator:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shipyard.errors import AwsError
+from shipyard.monitoring.errors import invalid_combination, invalid_value
 from shipyard.monitoring.expressions import evaluate_queries
 from shipyard.monitoring.histogram import percentile
 from shipyard.monitoring.metric_store import MINUTE_MS, Dimensions, MetricKey
@@ -37,14 +38,6 @@ MAX_DATAPOINTS = 1440
 MAX_DATA_POINTS = 100_800
 #: ListMetrics' ``RecentlyActive=PT3H``.
 RECENT_MS = 3 * 3600 * 1000
-
-
-def invalid_value(message: str) -> AwsError:
-    return AwsError("InvalidParameterValue", message, 400)
-
-
-def invalid_combination(message: str) -> AwsError:
-    return AwsError("InvalidParameterCombination", message, 400)
 
 
 @router.operation("ListMetrics")

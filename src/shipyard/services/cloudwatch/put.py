@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from shipyard.errors import AwsError
+from shipyard.monitoring.errors import invalid_combination, invalid_value
 from shipyard.monitoring.metric_store import (
     MINUTE_MS,
     Aggregate,
@@ -65,14 +66,6 @@ UNITS = frozenset(
         "None",
     )
 )
-
-
-def invalid_value(message: str) -> AwsError:
-    return AwsError("InvalidParameterValue", message, 400)
-
-
-def invalid_combination(message: str) -> AwsError:
-    return AwsError("InvalidParameterCombination", message, 400)
 
 
 @router.operation("PutMetricData", validates=("MetricData",))
