@@ -75,9 +75,11 @@ def statistics(server: RunningServer, namespace: str, metric: str, dimensions: d
         Namespace=namespace,
         MetricName=metric,
         Dimensions=[{"Name": name, "Value": value} for name, value in dimensions.items()],
+        # One period from an hour ago to an hour ahead: periods start at StartTime rounded down
+        # to the minute, so a one-hour window would put the current minute in a second one.
         StartTime=now - timedelta(hours=1),
-        EndTime=now + timedelta(minutes=1),
-        Period=3600,
+        EndTime=now + timedelta(hours=1),
+        Period=7200,
         Statistics=["SampleCount", "Average", "Minimum", "Maximum"],
     )["Datapoints"]
 

@@ -267,9 +267,11 @@ def statistics(server: RunningServer, endpoint: str, variant_name: str, metric: 
         Namespace="AWS/SageMaker",
         MetricName=metric,
         Dimensions=[{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant_name}],
+        # One period from an hour ago to an hour ahead: periods start at StartTime rounded down
+        # to the minute, so a one-hour window would put the current minute in a second one.
         StartTime=now - timedelta(hours=1),
-        EndTime=now + timedelta(minutes=1),
-        Period=3600,
+        EndTime=now + timedelta(hours=1),
+        Period=7200,
         **(extra or {"Statistics": ["SampleCount", "Sum", "Average", "Minimum", "Maximum"]}),
     )["Datapoints"]
 
@@ -361,19 +363,20 @@ def test_invocation_metrics_reach_cloudwatch(server: RunningServer, runtime: Any
     assert sum(data[0]["Values"]) == 4 and len(data[0]["Timestamps"]) == len(data[0]["Values"])
     assert data[0]["Timestamps"] == sorted(data[0]["Timestamps"], reverse=True)
 
-    def hourly(query_id: str, metric: str) -> dict[str, Any]:
+    def whole(query_id: str, metric: str) -> dict[str, Any]:
+        """The metric's sum over the whole range below, in one period."""
         dimensions = [{"Name": "EndpointName", "Value": name}, {"Name": "VariantName", "Value": "AllTraffic"}]
-        stat = {"Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric, "Dimensions": dimensions}, "Period": 3600, "Stat": "Sum"}
+        stat = {"Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric, "Dimensions": dimensions}, "Period": 7200, "Stat": "Sum"}
         return {"Id": query_id, "MetricStat": stat, "ReturnData": False}
 
     (rate,) = cloudwatch.get_metric_data(
         MetricDataQueries=[
-            hourly("errors", "Invocation5XXErrors"),
-            hourly("calls", "Invocations"),
+            whole("errors", "Invocation5XXErrors"),
+            whole("calls", "Invocations"),
             {"Id": "rate", "Expression": "100 * errors / calls", "Label": "5XX rate"},
         ],
         StartTime=now - timedelta(hours=1),
-        EndTime=now + timedelta(minutes=1),
+        EndTime=now + timedelta(hours=1),
     )["MetricDataResults"]
     assert (rate["Id"], rate["Label"], rate["Values"]) == ("rate", "5XX rate", [25.0])
 

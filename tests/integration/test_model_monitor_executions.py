@@ -146,9 +146,11 @@ def metric_maximum(server: RunningServer, namespace: str, name: str, endpoint: s
         Namespace=namespace,
         MetricName=name,
         Dimensions=[{"Name": "Endpoint", "Value": endpoint}, {"Name": "MonitoringSchedule", "Value": schedule}],
+        # One period from an hour ago to an hour ahead: periods start at StartTime rounded down
+        # to the minute, so a one-hour window would put the current minute in a second one.
         StartTime=now - timedelta(hours=1),
-        EndTime=now + timedelta(minutes=1),
-        Period=3600,
+        EndTime=now + timedelta(hours=1),
+        Period=7200,
         Statistics=["Maximum"],
     )["Datapoints"]
     assert points, f"no {name} metric"
