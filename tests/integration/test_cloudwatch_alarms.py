@@ -237,6 +237,31 @@ def test_alarm_goes_insufficient_data_ok_alarm_ok_and_calls_its_webhook(alarm_se
     assert {item["HistorySummary"] for item in actions} == {f"Successfully executed action {webhook.url}"}
 
 
+def test_alarm_on_a_percentile_rank(alarm_server: RunningServer):
+    """A latency objective: ALARM when fewer than 90 % of a minute's calls took 300 ms or less."""
+    cloudwatch = alarm_server.client("cloudwatch")
+    name, namespace = unique("objective"), unique("Shop")
+    args = alarm_args(name, namespace, ExtendedStatistic="PR(:300)", Threshold=90.0, ComparisonOperator="LessThanThreshold")
+    del args["Statistic"]
+    cloudwatch.put_metric_alarm(**args)
+    created = describe(cloudwatch, name)
+    assert created["ExtendedStatistic"] == "PR(:300)" and "Statistic" not in created
+
+    def latencies(moment: datetime, values: list[float]) -> None:
+        cloudwatch.put_metric_data(
+            Namespace=namespace,
+            MetricData=[{"MetricName": "Latency", "Dimensions": [{"Name": "Service", "Value": "checkout"}], "Timestamp": moment, "Values": values}],
+        )
+
+    latencies(minutes_ago(2), [120.0] * 19 + [900.0])
+    ok = json.loads(wait_for_state(cloudwatch, name, "OK")["StateReasonData"])
+    assert (ok["extendedStatistic"], ok["recentDatapoints"]) == ("PR(:300)", [95.0])
+    latencies(minutes_ago(1), [120.0] * 3 + [900.0] * 2)
+    alarm = wait_for_state(cloudwatch, name, "ALARM")
+    assert json.loads(alarm["StateReasonData"])["recentDatapoints"] == [60.0]
+    assert alarm["StateReason"].endswith(")] was less than the threshold (90.0).")
+
+
 def test_m_out_of_n_datapoints(alarm_server: RunningServer):
     cloudwatch = alarm_server.client("cloudwatch")
     name, namespace = unique("m-of-n"), unique("Shop")
@@ -417,7 +442,10 @@ def test_state_survives_a_restart(tmp_path: Path, command_dir: Path):
         ({"EvaluationPeriods": 2, "DatapointsToAlarm": 3}, "ValidationError", "DatapointsToAlarm must be less"),
         ({"ExtendedStatistic": "p99"}, "InvalidParameterCombination", "Statistic and ExtendedStatistic"),
         ({"Statistic": None}, "InvalidParameterCombination", "Statistic and ExtendedStatistic"),
-        ({"Statistic": None, "ExtendedStatistic": "tm99"}, "InvalidParameterValue", "tm99"),
+        ({"Statistic": None, "ExtendedStatistic": "tm99x"}, "InvalidParameterValue", "tm99x"),
+        ({"Statistic": None, "ExtendedStatistic": "TM(90%:10%)"}, "InvalidParameterValue", "TM(90%:10%)"),
+        ({"Statistic": None, "ExtendedStatistic": "Maximum"}, "InvalidParameterValue", "Maximum"),
+        ({"Statistic": None, "ExtendedStatistic": "tm90", "EvaluateLowSampleCountPercentile": "ignore"}, "ValidationError", "percentile"),
         ({"ComparisonOperator": "LessThanLowerOrGreaterThanUpperThreshold"}, "ValidationError", "anomaly detection"),
         ({"ComparisonOperator": "Bigger"}, None, "comparisonOperator"),
         ({"Threshold": None}, "MissingParameter", "Threshold"),

@@ -165,6 +165,46 @@ def test_metric_math_over_aligned_series(cloudwatch: Any) -> None:
     assert latest["Values"][1] == pytest.approx(30.0, rel=0.01)  # rank 0.9 * (4 - 1) of 10, 20, 30, 40
 
 
+def test_extended_statistics_as_stat_match_numpy(cloudwatch: Any) -> None:
+    ns, rng = namespace(), np.random.default_rng(12)
+    values = np.round(rng.lognormal(4, 0.7, 600), 3)
+    cloudwatch.put_metric_data(
+        Namespace=ns,
+        MetricData=[
+            {"MetricName": "Latency", "Timestamp": minute(0), "Values": chunk.tolist()} for chunk in np.split(values, 4)
+        ],
+    )
+    # A statistic set of unequal samples: no sketch, so no extended statistic for its minute.
+    cloudwatch.put_metric_data(
+        Namespace=ns,
+        MetricData=[{"MetricName": "Latency", "Timestamp": minute(1), "StatisticValues": {"SampleCount": 2, "Sum": 3, "Minimum": 1, "Maximum": 2}}],
+    )
+    ordered, n = np.sort(values), len(values)
+    winsorized = ordered.copy()
+    winsorized[int(0.98 * n) :] = ordered[int(0.98 * n)]
+    expected = {
+        "tm90": ordered[: int(0.9 * n)].mean(),
+        "IQM": ordered[n // 4 : 3 * n // 4].mean(),
+        "TM(50:150)": values[(values > 50) & (values <= 150)].mean(),
+        "wm98": winsorized.mean(),
+        "TC(10%:90%)": 0.8 * n,
+        "ts90": ordered[: int(0.9 * n)].sum(),
+        "PR(:100)": 100 * np.mean(values <= 100),
+        "tm100": values.mean(),
+    }
+    queries = [
+        {"Id": f"s{index}", "MetricStat": stat(ns, "Latency", name), "Label": name} for index, name in enumerate(expected)
+    ]
+    answer = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=minute(0), EndTime=minute(2))
+    found = {result["Label"]: result for result in answer["MetricDataResults"]}
+    for name, value in expected.items():
+        assert found[name]["Timestamps"] == [minute(0)], name
+        # Each sample counts at its sketch bucket's value (within 1 %); percentile ranks
+        # near the bound may shift by the samples within 1 % of it.
+        assert found[name]["Values"][0] == pytest.approx(value, rel=0.01, abs=1.5 if name.startswith("PR") else 0), name
+    assert found["tm100"]["Values"] == [pytest.approx(values.mean(), rel=1e-9)]  # the exact sum, untrimmed
+
+
 def test_max_datapoints_pages_with_next_token(cloudwatch: Any) -> None:
     ns = namespace()
     put_series(cloudwatch, ns, "A", [float(n) for n in range(7)])
@@ -215,6 +255,8 @@ def test_bad_queries_are_validation_errors(cloudwatch: Any, queries: list[dict],
 def test_bad_stat_is_invalid_parameter_value(cloudwatch: Any) -> None:
     for client_call in (
         lambda: cloudwatch.get_metric_data(MetricDataQueries=[{"Id": "m", "MetricStat": stat("X", "Y", "p101")}], StartTime=minute(0), EndTime=minute(1)),
+        lambda: cloudwatch.get_metric_data(MetricDataQueries=[{"Id": "m", "MetricStat": stat("X", "Y", "PR(10%:90%)")}], StartTime=minute(0), EndTime=minute(1)),
+        lambda: cloudwatch.get_metric_statistics(Namespace="X", MetricName="Y", StartTime=minute(0), EndTime=minute(1), Period=60, ExtendedStatistics=["tm90"]),
         lambda: cloudwatch.get_metric_statistics(Namespace="X", MetricName="Y", StartTime=minute(0), EndTime=minute(1), Period=60, ExtendedStatistics=["p99x"]),
     ):
         with pytest.raises(ClientError) as excinfo:

@@ -22,13 +22,13 @@ from typing import Any
 
 from shipyard.errors import AwsError
 from shipyard.monitoring.errors import validation_error
-from shipyard.monitoring.histogram import percentile
 from shipyard.monitoring.metric_store import MINUTE_MS, MetricKey, MetricStore
 from shipyard.monitoring.statistics import (
     aligned_start,
     datapoints,
     is_period,
     is_statistic,
+    needs_sketch,
 )
 
 #: A query Id: a lowercase letter, then letters, digits and underscores.
@@ -398,7 +398,7 @@ async def _metric_stat(
         tuple(sorted((item["Name"], item["Value"]) for item in metric.get("Dimensions", ()))),
     )
     period_ms, unit = max(period * 1000, MINUTE_MS), stat.get("Unit")
-    if percentile(name) is not None:
+    if needs_sketch(name):
         rows = await store.minutes(key, aligned_start(start_ms), end_ms, unit, sketches=True)
     else:
         rows = await store.periods(key, start_ms, end_ms, period_ms, unit)

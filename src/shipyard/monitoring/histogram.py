@@ -13,6 +13,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -39,9 +40,10 @@ def _index(magnitude: float) -> int:
     return math.ceil(math.log(magnitude) / _LOG_GAMMA)
 
 
-def _value(index: int) -> float:
-    # The bucket's point whose relative distance to both ends is at most α.
-    return 2 * _GAMMA**index / (_GAMMA + 1)
+def _value(index: Any) -> Any:
+    """The estimate of bucket ``index`` (an int, or an array of them): the bucket's point
+    whose relative distance to both ends is at most α."""
+    return 2 * np.power(_GAMMA, index) / (_GAMMA + 1)
 
 
 class _Buckets:
@@ -168,7 +170,7 @@ class Sketch:
         seen = np.cumsum(negative)
         found = int(np.searchsorted(seen, rank, side="right"))
         if found < len(negative):
-            return -_value(self.negative.low + len(negative) - 1 - found)
+            return -float(_value(self.negative.low + len(negative) - 1 - found))
         below = (float(seen[-1]) if len(seen) else 0.0) + self.zero
         if below > rank:
             return 0.0
@@ -177,7 +179,28 @@ class Sketch:
         present = np.flatnonzero(positive)
         if not len(present):
             return 0.0
-        return _value(self.positive.low + min(found, int(present[-1])))
+        return float(_value(self.positive.low + min(found, int(present[-1]))))
+
+    def buckets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every non-empty bucket, in ascending order: its estimated value, its count, and
+        its lower edge (excluded for a positive bucket, included for a negative one; 0 for
+        zero). The statistics beyond percentiles (trimmed means, percentile ranks...) are
+        computed from them."""
+        parts = []
+        for buckets, sign in ((self.negative, -1.0), (self.positive, 1.0)):
+            low, counts = buckets.trimmed()
+            indexes = np.arange(low, low + len(counts))
+            values = sign * _value(indexes)
+            if sign > 0:
+                parts.append((values, counts, np.power(_GAMMA, indexes - 1.0)))
+            else:
+                parts.append((values[::-1], counts[::-1], -np.power(_GAMMA, indexes[::-1].astype(float))))
+        (negative, negative_counts, negative_edges), (positive, positive_counts, positive_edges) = parts
+        values = np.concatenate([negative, [0.0], positive])
+        counts = np.concatenate([negative_counts, [self.zero], positive_counts])
+        edges = np.concatenate([negative_edges, [0.0], positive_edges])
+        present = counts > 0
+        return values[present], counts[present], edges[present]
 
     def to_json(self) -> str:
         """The form kept in ``metric_data.histogram``: per sign, the lowest bucket index

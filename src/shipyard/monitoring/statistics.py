@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shipyard.monitoring.histogram import percentile
+from shipyard.monitoring.extended_statistics import extended_statistic
 from shipyard.monitoring.metric_store import MINUTE_MS, Aggregate, MetricDatum
 
 #: The statistics ``Statistics`` may name, as CloudWatch spells them.
@@ -21,8 +21,15 @@ def is_period(seconds: int) -> bool:
 
 
 def is_statistic(name: str) -> bool:
-    """Whether ``name`` is one of :data:`STATISTICS` or a percentile (``p0`` to ``p100``)."""
-    return name in STATISTICS or percentile(name) is not None
+    """Whether ``name`` is one of :data:`STATISTICS` or an extended statistic (``p99``,
+    ``tm90``, ``IQM``, ``PR(:300)``...: see :mod:`shipyard.monitoring.extended_statistics`)."""
+    return name in STATISTICS or extended_statistic(name) is not None
+
+
+def needs_sketch(name: str) -> bool:
+    """Whether statistic ``name`` is computed from the samples' sketches (every extended
+    statistic is), so its periods must be read with them."""
+    return name not in STATISTICS
 
 
 @dataclass(frozen=True)
@@ -35,19 +42,20 @@ class Datapoint:
     aggregate: Aggregate
 
     def statistic(self, name: str) -> float | None:
-        """The value of statistic ``name``: one of :data:`STATISTICS`, or a percentile such
-        as ``"p99"`` or ``"p99.9"`` (see :func:`is_statistic`).
+        """The value of statistic ``name``: one of :data:`STATISTICS`, or an extended
+        statistic such as ``"p99.9"`` or ``"tm90"`` (see :func:`is_statistic`).
 
-        A percentile is estimated within 1 % (relative) of the samples' true percentile,
-        and is None where the period has samples without a sketch (``StatisticValues``
-        sets, or minutes read without ``sketches=True``). Other names raise ``KeyError``.
+        A percentile is estimated within 1 % (relative) of the samples' true percentile.
+        Extended statistics are None where the period has samples without a sketch
+        (``StatisticValues`` sets, or minutes read without ``sketches=True``). Other names
+        raise ``KeyError``.
         """
         aggregate = self.aggregate
         if name == "Average":
             return aggregate.sum / aggregate.sample_count
-        fraction = percentile(name)
-        if fraction is not None:
-            return aggregate.percentile(fraction)
+        extended = extended_statistic(name)
+        if extended is not None:
+            return extended.value(aggregate)
         return {
             "SampleCount": aggregate.sample_count,
             "Sum": aggregate.sum,

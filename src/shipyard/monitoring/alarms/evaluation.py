@@ -31,6 +31,7 @@ from typing import Any
 
 from shipyard.monitoring.histogram import percentile
 from shipyard.monitoring.metric_store import MINUTE_MS
+from shipyard.monitoring.statistics import STATISTICS
 
 OK = "OK"
 ALARM = "ALARM"
@@ -61,7 +62,7 @@ class Rule:
     threshold: float
     comparison: str
     treat_missing: str = "missing"
-    #: A standard statistic (``Average``) or a percentile (``p99``); empty for metric math.
+    #: A standard statistic (``Average``) or an extended one (``p99``, ``tm90``); empty for metric math.
     statistic: str = "Average"
     #: EvaluateLowSampleCountPercentile is ``ignore``.
     ignore_low_samples: bool = False
@@ -177,7 +178,7 @@ def _reason_data(rule: Rule, recent: list[Point], now_ms: int) -> dict[str, Any]
     if recent:
         data["startDate"] = iso_time(recent[0].timestamp_ms)
     if rule.statistic:
-        data["extendedStatistic" if rule.percentile is not None else "statistic"] = rule.statistic
+        data["statistic" if rule.statistic in STATISTICS else "extendedStatistic"] = rule.statistic
     if rule.unit:
         data["unit"] = rule.unit
     data["period"] = rule.period_s

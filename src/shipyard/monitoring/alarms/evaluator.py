@@ -33,7 +33,7 @@ from shipyard.monitoring.alarms.records import (
 )
 from shipyard.monitoring.expressions import evaluate_queries
 from shipyard.monitoring.metric_store import MetricKey, MetricStore
-from shipyard.monitoring.statistics import datapoints
+from shipyard.monitoring.statistics import datapoints, needs_sketch
 from shipyard.store.records import now_ms
 
 log = logging.getLogger("shipyard.alarms")
@@ -136,7 +136,7 @@ class AlarmEvaluator:
 
     async def _metric_points(self, alarm: Alarm, rule: Rule, start: int, end: int) -> list[Point]:
         minutes = await self._metrics.minutes(
-            metric_key(alarm), start, end, rule.unit, sketches=rule.percentile is not None
+            metric_key(alarm), start, end, rule.unit, sketches=needs_sketch(rule.statistic)
         )
         points = []
         for point in datapoints(minutes, start_ms=start, period_ms=rule.period_ms):

@@ -1,7 +1,7 @@
 """Metric alarms: PutMetricAlarm, DescribeAlarms, DescribeAlarmsForMetric, DeleteAlarms,
 SetAlarmState, DescribeAlarmHistory, Enable/DisableAlarmActions and the alarms' tags.
 
-Alarms watch one metric with a standard statistic or a percentile, or one time series of
+Alarms watch one metric with a standard or an extended statistic (p99, tm90...), or one time series of
 metric math (``Metrics``, evaluated by :mod:`shipyard.monitoring.expressions`); anomaly
 detection bands are refused with a ``ValidationError``. State is evaluated by
 :class:`~shipyard.monitoring.alarms.AlarmEvaluator` on the server's loop.
@@ -32,7 +32,8 @@ from shipyard.monitoring.alarms.evaluator import period_of
 from shipyard.monitoring.alarms.records import ALARM_TYPE, KIND
 from shipyard.monitoring.errors import not_found, validation_error
 from shipyard.monitoring.expressions import evaluate_queries
-from shipyard.monitoring.statistics import is_statistic
+from shipyard.monitoring.histogram import percentile
+from shipyard.monitoring.statistics import STATISTICS, is_statistic
 from shipyard.services.base import RequestContext, ServiceRouter
 from shipyard.store.record_table import RecordExists
 from shipyard.store.records import now_ms, to_datetime
@@ -365,10 +366,12 @@ def _check_alarm(params: dict[str, Any]) -> None:
             "Exactly one of the parameters Statistic and ExtendedStatistic must be specified.",
             400,
         )
-    if extended is not None and not (extended.startswith("p") and is_statistic(extended)):
+    if extended is not None and (extended in STATISTICS or not is_statistic(extended)):
         raise AwsError(
             "InvalidParameterValue",
-            f"The value {extended} for parameter ExtendedStatistic is not supported: Shipyard serves percentiles p0 to p100.",
+            f"The value {extended} for parameter ExtendedStatistic is not valid: use a percentile (p99), a trimmed"
+            " mean, count or sum (tm90, TC(10%:90%), TS(:500)), a winsorized mean (wm98), IQM or a percentile rank"
+            " (PR(:300)).",
             400,
         )
     period, periods = period_of(params), params["EvaluationPeriods"]
@@ -391,7 +394,7 @@ def _check_alarm(params: dict[str, Any]) -> None:
     if low_samples is not None:
         if low_samples not in ("evaluate", "ignore"):
             raise validation_error("EvaluateLowSampleCountPercentile must be one of: evaluate, ignore.")
-        if extended is None:
+        if extended is None or percentile(extended) is None:
             raise validation_error("EvaluateLowSampleCountPercentile can only be used with a percentile ExtendedStatistic.")
 
 
