@@ -140,7 +140,10 @@ def report(server: RunningServer, execution: dict[str, Any], name: str) -> dict[
     return json.loads(server.client("s3").get_object(Bucket=bucket, Key=f"{prefix}/{name}")["Body"].read())
 
 
-def metric_maximum(server: RunningServer, namespace: str, name: str, endpoint: str, schedule: str) -> float:
+def metric_maximum(
+    server: RunningServer, namespace: str, name: str, endpoint: str, schedule: str, statistic: str = "Maximum"
+) -> float:
+    """The largest ``statistic`` of the metric over the last hour's periods."""
     now = datetime.now(UTC)
     points = server.client("cloudwatch").get_metric_statistics(
         Namespace=namespace,
@@ -151,10 +154,10 @@ def metric_maximum(server: RunningServer, namespace: str, name: str, endpoint: s
         StartTime=now - timedelta(hours=1),
         EndTime=now + timedelta(hours=1),
         Period=7200,
-        Statistics=["Maximum"],
+        Statistics=[statistic],
     )["Datapoints"]
     assert points, f"no {name} metric"
-    return max(point["Maximum"] for point in points)
+    return max(point[statistic] for point in points)
 
 
 def test_drift_is_found_on_the_shifted_feature_only(server: RunningServer, world: dict[str, str]) -> None:
@@ -194,6 +197,9 @@ def test_drift_is_found_on_the_shifted_feature_only(server: RunningServer, world
     assert output["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == f"s3://{bucket}/reports/{endpoint}/{schedule}/{hour}"
     namespace = "aws/sagemaker/Endpoints/data-metrics"
     assert metric_maximum(server, namespace, "feature_baseline_drift_f2", endpoint, schedule) < 0.1
+    # The features' values, as a statistic set: SampleCount is the window's records.
+    assert metric_maximum(server, namespace, "feature_data_f2", endpoint, schedule, "SampleCount") == 600
+    assert abs(metric_maximum(server, namespace, "feature_data_f2", endpoint, schedule, "Average")) < 0.2
 
     shifted = rng.normal(size=(600, 4)).round(4)
     shifted[:, 2] += 3

@@ -121,9 +121,19 @@ def test_metric_lines_become_minute_aggregates(tmp_path: Path) -> None:
     lines = [
         {"Namespace": "aws/sagemaker/Endpoints/data-metrics", "MetricName": "feature_baseline_drift_x", "Timestamp": 1765018830, "Dimensions": dimensions, "Value": 0.25, "Unit": "None"},
         {"Namespace": "n", "MetricName": "bad", "Timestamp": 1765018830, "Value": "nan"},
+        {"MetricName": "both", "Timestamp": 1765018830, "Value": 1, "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1}},
+        {"MetricName": "unordered", "Timestamp": 1765018830, "StatisticValues": {"SampleCount": 2, "Sum": 1, "Minimum": 3, "Maximum": 1}},
+        {"MetricName": "late", "Timestamp": "yesterday", "Value": 1},
+        # As SageMaker's documentation writes a container's lines: an ISO time, a statistic
+        # set, no namespace (the data-quality one) and no unit.
+        {"MetricName": "feature_data_x", "Timestamp": "2025-12-06T11:00:30Z", "Dimensions": dimensions, "StatisticValues": {"SampleCount": 4, "Sum": 10, "Minimum": 1, "Maximum": 4}},
     ]
     (folder / "metrics.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n")
-    [datum] = read_metrics(tmp_path, "eu-west-1")
+    datum, statistic_set = read_metrics(tmp_path, "eu-west-1")
+    assert statistic_set.key.namespace == "aws/sagemaker/Endpoints/data-metrics"
+    assert statistic_set.timestamp_ms == 1765018800_000 and statistic_set.unit == "None"
+    aggregate = statistic_set.aggregate
+    assert (aggregate.sample_count, aggregate.sum, aggregate.minimum, aggregate.maximum) == (4, 10, 1, 4)
     assert datum.key.region == "eu-west-1"
     assert datum.key.metric_name == "feature_baseline_drift_x"
     assert datum.key.dimensions == (("Endpoint", "e"), ("MonitoringSchedule", "s"))

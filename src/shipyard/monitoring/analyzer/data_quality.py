@@ -22,8 +22,17 @@ from shipyard.monitoring.analyzer.dataset import (
     read_json,
 )
 from shipyard.monitoring.analyzer.environment import AnalyzerError, Settings
-from shipyard.monitoring.analyzer.outputs import metric, write_json, write_metrics
-from shipyard.monitoring.analyzer.statistics import profiles, statistics_document
+from shipyard.monitoring.analyzer.outputs import (
+    metric,
+    statistic_set_metric,
+    write_json,
+    write_metrics,
+)
+from shipyard.monitoring.analyzer.statistics import (
+    NUMERIC,
+    profiles,
+    statistics_document,
+)
 
 #: SageMaker's FailureReason when the window holds no data.
 NO_DATA = "Job inputs had no data"
@@ -84,8 +93,9 @@ def align(table: pd.DataFrame, baseline_names: list[str]) -> pd.DataFrame:
 
 
 def feature_metrics(settings: Settings, results: list[FeatureResult]) -> list[dict | None]:
-    """Each feature's CloudWatch metrics: ``feature_baseline_drift_<f>`` and
-    ``feature_non_null_<f>`` (its completeness)."""
+    """Each feature's CloudWatch metrics: ``feature_baseline_drift_<f>``,
+    ``feature_non_null_<f>`` (its completeness) and, for a numeric one, ``feature_data_<f>``
+    (its values' count, sum, minimum and maximum, as a statistic set)."""
     at = settings.metrics_at
     endpoint, schedule = settings.endpoint_name, settings.schedule_name
     lines: list[dict | None] = []
@@ -96,6 +106,8 @@ def feature_metrics(settings: Settings, results: list[FeatureResult]) -> list[di
         if result.drift is not None:
             lines.append(metric(f"feature_baseline_drift_{name}", result.drift.value, at, endpoint, schedule))
         lines.append(metric(f"feature_non_null_{name}", result.profile.completeness, at, endpoint, schedule))
+        if result.profile.inferred_type in NUMERIC:
+            lines.append(statistic_set_metric(f"feature_data_{name}", result.profile.numbers, at, endpoint, schedule))
     return lines
 
 

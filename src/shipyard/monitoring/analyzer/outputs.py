@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 DATA_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 MODEL_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
 _LARGEST = 1.7976931348623157e308
@@ -50,14 +52,39 @@ def metric(
     infinities capped at the largest double."""
     if math.isnan(value):
         return None
+    return _line(name, at, endpoint, schedule, namespace, {"Value": _capped(value)})
+
+
+def statistic_set_metric(
+    name: str, values: np.ndarray, at: datetime, endpoint: str, schedule: str
+) -> dict[str, Any] | None:
+    """One metric line with the ``StatisticValues`` of ``values`` (finite numbers); None
+    when there are none."""
+    if not len(values):
+        return None
+    statistics = {
+        "SampleCount": float(len(values)),
+        "Sum": _capped(values.sum()),
+        "Minimum": float(values.min()),
+        "Maximum": float(values.max()),
+    }
+    return _line(name, at, endpoint, schedule, DATA_NAMESPACE, {"StatisticValues": statistics})
+
+
+def _line(name: str, at: datetime, endpoint: str, schedule: str, namespace: str, measured: dict) -> dict[str, Any]:
     return {
         "Namespace": namespace,
         "MetricName": name,
         "Timestamp": at.timestamp(),
         "Dimensions": _dimensions(endpoint, schedule),
-        "Value": max(-_LARGEST, min(_LARGEST, float(value))),
+        **measured,
         "Unit": "None",
     }
+
+
+def _capped(value: float) -> float:
+    """``value`` within the doubles (an infinite sum or value is written as the largest)."""
+    return max(-_LARGEST, min(_LARGEST, float(value)))
 
 
 def write_metrics(ml_root: Path, metrics: list[dict[str, Any] | None]) -> None:

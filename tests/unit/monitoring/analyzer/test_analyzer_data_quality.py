@@ -155,7 +155,17 @@ def test_the_drift_reported_is_the_ks_statistic_with_simple(run, baseline):
     assert metrics["feature_baseline_drift_b"]["Timestamp"] == 1_796_554_800
     assert metrics["feature_baseline_drift_b"]["Namespace"] == "aws/sagemaker/Endpoints/data-metrics"
     assert metrics["feature_non_null_b"]["Value"] == 1.0
-    assert set(metrics) == {f"feature_{kind}_{name}" for kind in ("baseline_drift", "non_null") for name in "abcd"}
+    # feature_data_<f>: a numeric feature's values as a statistic set; c holds strings.
+    assert set(metrics) == {f"feature_{kind}_{name}" for kind in ("baseline_drift", "non_null") for name in "abcd"} | {
+        f"feature_data_{name}" for name in "abd"
+    }
+    assert metrics["feature_data_b"]["StatisticValues"] == {
+        "SampleCount": len(current),
+        "Sum": pytest.approx(current["b"].sum()),
+        "Minimum": current["b"].min(),
+        "Maximum": current["b"].max(),
+    }
+    assert "Value" not in metrics["feature_data_b"]
     assert all(line["Unit"] == "None" and line["Dimensions"] == [] for line in lines)  # no endpoint or schedule named
     assert f"Baseline drift distance: {metrics['feature_baseline_drift_b']['Value']} exceeds threshold: 0.1" in [
         item["description"] for item in violations
