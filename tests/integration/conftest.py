@@ -1,13 +1,16 @@
-"""Fixtures of the built-in algorithms' integration tests: jobs on the SQLite server."""
+"""Fixtures shared by integration tests: the built-in algorithms' jobs on the SQLite
+server, and a webhook receiver for alarm actions."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
 from shipyard.testing import RunningServer
 from shipyard.testing.jobs import sagemaker_role
+from shipyard.testing.webhook import Webhook
 
 
 @pytest.fixture(scope="module")
@@ -22,3 +25,11 @@ def algorithm_bucket(sqlite_server: RunningServer) -> str:
     name = f"algorithms-{uuid.uuid4().hex[:12]}"
     sqlite_server.client("s3").create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    """A webhook receiver on loopback for the test's alarm actions."""
+    hook = Webhook()
+    yield hook
+    hook.close()

@@ -7,12 +7,10 @@ from __future__ import annotations
 import json
 import queue
 import shlex
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from shipyard.testing import RunningServer, start_server
 from shipyard.testing.errors import error_of
 from shipyard.testing.identities import allow, create_user
 from shipyard.testing.protocols import client_speaking
+from shipyard.testing.webhook import Webhook
 
 #: Seconds an evaluation-driven state change may take to show (evaluations run every second).
 SETTLE_S = 20
@@ -48,43 +47,6 @@ def alarm_env(command_dir: Path) -> dict[str, str]:
 def alarm_server(tmp_path_factory: pytest.TempPathFactory, command_dir: Path) -> Iterator[RunningServer]:
     with start_server(tmp_path_factory.mktemp("server-alarms"), extra_env=alarm_env(command_dir)) as running:
         yield running
-
-
-class Webhook:
-    """A tiny HTTP server on loopback that keeps every JSON body POSTed to it."""
-
-    def __init__(self) -> None:
-        received: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.received = received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                received.put(json.loads(self.rfile.read(length)))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def next(self, timeout: float = SETTLE_S) -> dict[str, Any]:
-        return self.received.get(timeout=timeout)
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    yield hook
-    hook.close()
 
 
 def unique(prefix: str) -> str:

@@ -1,15 +1,28 @@
 """CloudWatch metric math: ``GetMetricData``'s ``Expression`` queries.
 
 An expression combines the results of other queries of the same request, named by their
-``Id``: numbers and series with ``+ - * /``, parentheses and unary minus; ``[m1, m2]``
-lists; ``SUM``, ``AVG``, ``MIN``, ``MAX`` of a list (a series per timestamp) or of one
-series (a number); ``METRICS()`` (every ``MetricStat`` query's series, or those whose Id
-contains ``METRICS("text")``'s text). Series align on their timestamps: arithmetic between
-two keeps the timestamps both have, and a result that is not a finite number is left out.
+``Id``, with numbers, ``[m1, m2]`` lists, operators and functions. From the loosest binding:
+``OR`` (or ``||``), ``AND`` (or ``&&``), ``NOT``, the comparisons ``== != < <= > >=``,
+``+ -``, ``* /``, unary minus, then ``^`` (right to left: ``-2^2`` is -4, ``2^3^2`` is 512);
+parentheses group. Comparisons and logical operators give 1 or 0 (any value other than 0 is
+true). Arithmetic between two series keeps the timestamps both have; a comparison or a
+logical operator between two series counts a point one of them lacks as 0, as CloudWatch
+documents. A number or a series combines with each series of a list, and two lists of the
+same length pair up. A result that is not a finite number is left out.
+
+Functions: ``METRICS()`` (every ``MetricStat`` query's series, or those whose Id contains
+``METRICS("text")``'s text), ``PERIOD(m1)`` (a ``MetricStat`` query's period in seconds) and
+those of :mod:`~shipyard.monitoring.math_functions` (``ABS``, ``CEIL``, ``FLOOR``, ``LOG``,
+``LOG10``, ``SQRT``, ``DIFF``, ``DIFF_TIME``, ``RATE``, ``RUNNING_SUM``, ``SUM``, ``AVG``,
+``MIN``, ``MAX``, ``STDDEV``, ``DATAPOINT_COUNT``, ``FIRST``, ``LAST``, ``REMOVE_EMPTY``,
+``IF``, ``FILL`` and ``TIME_SERIES``). ``SEARCH``, Metrics Insights queries and the other
+CloudWatch functions are refused by name.
 
 :func:`evaluate_queries` runs a whole list of ``MetricDataQuery`` structures over a time
 range against a :class:`~shipyard.monitoring.metric_store.MetricStore`; the CloudWatch API
-and alarms on metric math both use it.
+and alarms on metric math both use it. ``FILL`` and ``TIME_SERIES`` lay series out on the
+range's periods: each series' own period, else the expression's (its inputs' shortest),
+else the request's shortest.
 """
 
 from __future__ import annotations
@@ -18,10 +31,25 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from shipyard.errors import AwsError
 from shipyard.monitoring.errors import validation_error
+from shipyard.monitoring.math_functions import (
+    FILL_KEYWORDS,
+    FUNCTIONS,
+    NOT_SERVED,
+    Argument,
+    ExpressionError,
+    Series,
+    Value,
+    Window,
+    call,
+    derive,
+    map_values,
+    safely,
+)
 from shipyard.monitoring.metric_store import MINUTE_MS, MetricKey, MetricStore
 from shipyard.monitoring.statistics import (
     aligned_start,
@@ -37,24 +65,10 @@ QUERY_ID = re.compile(r"[a-z][A-Za-z0-9_]*")
 MAX_QUERIES = 500
 MAX_EXPRESSION_LENGTH = 2048
 
-
-@dataclass(frozen=True)
-class Series:
-    """One time series: values by period start (epoch milliseconds)."""
-
-    label: str
-    points: Mapping[int, float]
-
-
-#: What an expression evaluates to.
-Value = float | Series | list[Series]
-#: A parsed expression: ``("num", x)``, ``("id", name)``, ``("str", text)``, ``("neg", node)``,
-#: ``("op", "+", left, right)``, ``("list", [nodes])``, ``("call", NAME, [nodes])``.
+#: A parsed expression: ``("num", x)``, ``("id", name)``, ``("str", text)``, ``("keyword",
+#: REPEAT or LINEAR)``, ``("neg", node)``, ``("not", node)``, ``("op", operator, left, right)``
+#: (``AND``/``OR`` for their symbols too), ``("list", [nodes])``, ``("call", NAME, [nodes])``.
 Node = tuple[Any, ...]
-
-
-class ExpressionError(Exception):
-    """An expression that cannot be parsed or evaluated; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -72,13 +86,19 @@ class QueryResult:
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<str>\"[^\"]*\")|(?P<sym>[-+*/()\[\],]))"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<str>\"[^\"]*\")"
+    r"|(?P<sym>==|!=|<=|>=|&&|\|\||[-+*/^<>()\[\],]))"
 )
-FUNCTIONS = ("SUM", "AVG", "MIN", "MAX", "METRICS")
+#: Functions that name the request's queries rather than take values.
+QUERY_FUNCTIONS = ("METRICS", "PERIOD")
+_COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+_WORD_OPERATORS = ("AND", "OR", "NOT")
 
 
 def parse(text: str) -> Node:
     """The syntax tree of ``text``; raises :class:`ExpressionError`."""
+    if re.match(r"\s*SELECT\b", text, re.IGNORECASE):
+        raise ExpressionError("Metrics Insights queries (SELECT ...) are not supported")
     tokens: list[tuple[str, str, int]] = []
     position = 0
     while position < len(text):
@@ -86,6 +106,7 @@ def parse(text: str) -> Node:
         if match is None or match.end() == position:
             if not text[position:].strip():
                 break
+            _refuse_not_served(tokens)  # SEARCH's own syntax is not ours to tokenize
             rest = text[position:].lstrip()
             raise ExpressionError(f"Unrecognized token '{rest[0]}' at position {len(text) - len(rest) + 1}")
         kind = match.lastgroup
@@ -98,6 +119,12 @@ def parse(text: str) -> Node:
         _, token, at = tokens[parser.position]
         raise ExpressionError(f"Unexpected '{token}' at position {at}")
     return node
+
+
+def _refuse_not_served(tokens: list[tuple[str, str, int]]) -> None:
+    for (kind, name, _), following in pairwise(tokens):
+        if kind == "name" and name in NOT_SERVED and following[1] == "(":
+            raise ExpressionError(f"The function {name} is not supported")
 
 
 class _Parser:
@@ -118,15 +145,38 @@ class _Parser:
         return token
 
     def expression(self) -> Node:
-        node = self.term()
-        while self.peek() in ("+", "-"):
-            node = ("op", self.take()[1], node, self.term())
+        node = self.conjunction()
+        while self.peek() in ("OR", "||"):
+            self.take()
+            node = ("op", "OR", node, self.conjunction())
         return node
 
+    def conjunction(self) -> Node:
+        node = self.negation()
+        while self.peek() in ("AND", "&&"):
+            self.take()
+            node = ("op", "AND", node, self.negation())
+        return node
+
+    def negation(self) -> Node:
+        if self.peek() == "NOT":
+            self.take()
+            return ("not", self.negation())
+        return self.comparison()
+
+    def comparison(self) -> Node:
+        return self.binary(self.sum, _COMPARISONS)
+
+    def sum(self) -> Node:
+        return self.binary(self.term, ("+", "-"))
+
     def term(self) -> Node:
-        node = self.unary()
-        while self.peek() in ("*", "/"):
-            node = ("op", self.take()[1], node, self.unary())
+        return self.binary(self.unary, ("*", "/"))
+
+    def binary(self, operand: Callable[[], Node], operators: tuple[str, ...]) -> Node:
+        node = operand()
+        while self.peek() in operators:
+            node = ("op", self.take()[1], node, operand())
         return node
 
     def unary(self) -> Node:
@@ -136,7 +186,14 @@ class _Parser:
         if self.peek() == "+":
             self.take()
             return self.unary()
-        return self.atom()
+        return self.power()
+
+    def power(self) -> Node:
+        node = self.atom()
+        if self.peek() == "^":
+            self.take()
+            node = ("op", "^", node, self.unary())
+        return node
 
     def atom(self) -> Node:
         kind, token, at = self.take()
@@ -144,15 +201,16 @@ class _Parser:
             return ("num", float(token))
         if kind == "str":
             return ("str", token[1:-1])
-        if kind == "name":
+        if kind == "name" and token not in _WORD_OPERATORS:
             if self.peek() == "(":
-                if token not in FUNCTIONS:
+                _refuse_not_served(self.tokens[self.position - 1 : self.position + 1])
+                if token not in FUNCTIONS and token not in QUERY_FUNCTIONS:
                     raise ExpressionError(f"Unknown function {token} at position {at}")
                 self.take("(")
                 arguments = [] if self.peek() == ")" else self.items()
                 self.take(")")
                 return ("call", token, arguments)
-            return ("id", token)
+            return ("keyword", token) if token in FILL_KEYWORDS else ("id", token)
         if token == "(":
             node = self.expression()
             self.take(")")
@@ -186,7 +244,7 @@ def calls_metrics(node: Node) -> bool:
 
 def _children(node: Node) -> list[Node]:
     kind = node[0]
-    if kind == "neg":
+    if kind in ("neg", "not"):
         return [node[1]]
     if kind == "op":
         return [node[2], node[3]]
@@ -202,35 +260,54 @@ _OPERATIONS: dict[str, Callable[[float, float], float]] = {
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
     "/": lambda a, b: a / b if b else math.nan,
+    "^": safely(math.pow),
+    "==": lambda a, b: float(a == b),
+    "!=": lambda a, b: float(a != b),
+    "<": lambda a, b: float(a < b),
+    "<=": lambda a, b: float(a <= b),
+    ">": lambda a, b: float(a > b),
+    ">=": lambda a, b: float(a >= b),
+    "AND": lambda a, b: float(bool(a) and bool(b)),
+    "OR": lambda a, b: float(bool(a) or bool(b)),
 }
-_REDUCTIONS: dict[str, Callable[[list[float]], float]] = {
-    "SUM": math.fsum,
-    "AVG": lambda values: math.fsum(values) / len(values),
-    "MIN": min,
-    "MAX": max,
-}
+#: Operators for which a point one series lacks counts as 0 (the others keep shared points).
+_ZERO_FILLED = frozenset((*_COMPARISONS, "AND", "OR"))
 
 
-def evaluate(node: Node, values: Mapping[str, Value], metrics: Sequence[tuple[str, Series]]) -> Value:
-    """The value of ``node`` given the values of the Ids it names; ``metrics`` are the
-    (Id, series) of the request's ``MetricStat`` queries, for ``METRICS()``."""
+@dataclass(frozen=True)
+class Scope:
+    """What an expression is evaluated against."""
+
+    #: The values of the Ids it may name.
+    values: Mapping[str, Value]
+    #: The (Id, series) of the request's ``MetricStat`` queries, for ``METRICS()`` and ``PERIOD()``.
+    metrics: Sequence[tuple[str, Series]]
+    window: Window
+
+
+def evaluate(node: Node, scope: Scope) -> Value:
+    """The value of ``node`` in ``scope``; raises :class:`ExpressionError`."""
     kind = node[0]
     if kind == "num":
         return node[1]
     if kind == "id":
-        if node[1] not in values:
+        if node[1] not in scope.values:
             raise ExpressionError(f"Unknown metric id {node[1]}")
-        return values[node[1]]
+        return scope.values[node[1]]
     if kind == "str":
         raise ExpressionError(f'A string ("{node[1]}") is only allowed as the argument of METRICS')
+    if kind == "keyword":
+        raise ExpressionError(f"{node[1]} is only allowed as the second argument of FILL")
     if kind == "neg":
-        return _combine("*", -1.0, evaluate(node[1], values, metrics))
+        return _combine("*", -1.0, evaluate(node[1], scope))
+    if kind == "not":
+        return map_values(evaluate(node[1], scope), lambda value: float(not value), "NOT")
     if kind == "op":
-        return _combine(node[1], evaluate(node[2], values, metrics), evaluate(node[3], values, metrics))
+        return _combine(node[1], evaluate(node[2], scope), evaluate(node[3], scope))
     if kind == "list":
         found: list[Series] = []
         for item in node[1]:
-            value = evaluate(item, values, metrics)
+            value = evaluate(item, scope)
             if isinstance(value, float):
                 raise ExpressionError("A list may hold time series only")
             found.extend(value if isinstance(value, list) else [value])
@@ -240,20 +317,17 @@ def evaluate(node: Node, values: Mapping[str, Value], metrics: Sequence[tuple[st
         if len(arguments) > 1 or (arguments and arguments[0][0] != "str"):
             raise ExpressionError("METRICS takes no argument or one string")
         text = arguments[0][1] if arguments else ""
-        return [series for query_id, series in metrics if text in query_id]
-    if len(arguments) != 1:
-        raise ExpressionError(f"{name} takes one argument")
-    argument = evaluate(arguments[0], values, metrics)
-    reduce = _REDUCTIONS[name]
-    if isinstance(argument, float):
-        raise ExpressionError(f"{name} takes a time series or a list of time series")
-    if isinstance(argument, Series):
-        return _finite(reduce(list(argument.points.values()))) if argument.points else math.nan
-    by_time: dict[int, list[float]] = {}
-    for series in argument:
-        for time, value in series.points.items():
-            by_time.setdefault(time, []).append(value)
-    return _series(name, {time: reduce(found) for time, found in by_time.items()})
+        return [series for query_id, series in scope.metrics if text in query_id]
+    if name == "PERIOD":
+        metrics = dict(scope.metrics)
+        if len(arguments) != 1 or arguments[0][0] != "id" or arguments[0][1] not in metrics:
+            raise ExpressionError("PERIOD takes the Id of a MetricStat query")
+        return float(metrics[arguments[0][1]].period_s or 0)
+    values: list[Argument] = [
+        item[1] if name == "FILL" and index == 1 and item[0] == "keyword" else evaluate(item, scope)
+        for index, item in enumerate(arguments)
+    ]
+    return call(name, values, scope.window)
 
 
 def _combine(op: str, left: Value, right: Value) -> Value:
@@ -261,31 +335,26 @@ def _combine(op: str, left: Value, right: Value) -> Value:
     if isinstance(left, list) and isinstance(right, list):
         if len(left) != len(right):
             raise ExpressionError("Lists of time series must have the same length to be combined")
-        return [_pair(apply, a, b) for a, b in zip(left, right, strict=True)]
+        return [_pair(op, apply, a, b) for a, b in zip(left, right, strict=True)]
     if isinstance(left, list):
-        return [_pair(apply, item, right) for item in left]  # type: ignore[arg-type]
+        return [_pair(op, apply, item, right) for item in left]  # type: ignore[arg-type]
     if isinstance(right, list):
-        return [_pair(apply, left, item) for item in right]
+        return [_pair(op, apply, left, item) for item in right]
     if isinstance(left, float) and isinstance(right, float):
         return apply(left, right)
-    return _pair(apply, left, right)
+    return _pair(op, apply, left, right)
 
 
-def _pair(apply: Callable[[float, float], float], left: float | Series, right: float | Series) -> Series:
+def _pair(op: str, apply: Callable[[float, float], float], left: float | Series, right: float | Series) -> Series:
     if isinstance(left, Series) and isinstance(right, Series):
-        return _series(left.label, {t: apply(v, right.points[t]) for t, v in left.points.items() if t in right.points})
+        if op in _ZERO_FILLED:
+            times = left.points.keys() | right.points.keys()
+            return derive(left, {t: apply(left.points.get(t, 0.0), right.points.get(t, 0.0)) for t in times})
+        return derive(left, {t: apply(v, right.points[t]) for t, v in left.points.items() if t in right.points})
     if isinstance(left, Series):
-        return _series(left.label, {t: apply(v, right) for t, v in left.points.items()})  # type: ignore[arg-type]
+        return derive(left, {t: apply(v, right) for t, v in left.points.items()})  # type: ignore[arg-type]
     assert isinstance(right, Series)
-    return _series(right.label, {t: apply(left, v) for t, v in right.points.items()})
-
-
-def _series(label: str, points: Mapping[int, float]) -> Series:
-    return Series(label, {time: value for time, value in sorted(points.items()) if math.isfinite(value)})
-
-
-def _finite(value: float) -> float:
-    return value if math.isfinite(value) else math.nan
+    return derive(right, {t: apply(left, v) for t, v in right.points.items()})
 
 
 # --- Queries ---------------------------------------------------------------------------
@@ -341,6 +410,7 @@ async def evaluate_queries(
             series, period = await _metric_stat(store, region, query, start_ms, end_ms)
             values[query_id], periods[query_id] = series, period
             metrics.append((query_id, series))
+    shortest = min((series.period_s for _, series in metrics if series.period_s), default=None)
 
     visiting: set[str] = set()
 
@@ -355,14 +425,15 @@ async def evaluate_queries(
             resolve(name)
         inputs = [periods[name] for name in (by_id if calls_metrics(node) else references(node)) if periods.get(name)]
         periods[query_id] = min(inputs) if inputs else None
+        window = Window(start_ms, end_ms, periods[query_id] or shortest)
         try:
-            value = evaluate(node, values, metrics)
+            value = evaluate(node, Scope(values, metrics, window))
         except ExpressionError as error:
             raise validation_error(f"Error in expression {query_id}: {error}") from None
         if isinstance(value, float):
             raise validation_error(f"Error in expression {query_id}: Expression must return a time series")
         if isinstance(value, Series):
-            value = Series(by_id[query_id].get("Label") or query_id, value.points)
+            value = Series(by_id[query_id].get("Label") or query_id, value.points, value.period_s)
         values[query_id] = value
 
     for query_id in parsed:
@@ -407,4 +478,4 @@ async def _metric_stat(
         value = point.statistic(name)
         if value is not None:
             points[point.timestamp_ms] = value
-    return Series(query.get("Label") or key.metric_name, points), period
+    return Series(query.get("Label") or key.metric_name, points, period), period

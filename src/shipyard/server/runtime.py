@@ -19,6 +19,7 @@ from shipyard.iam.sessions import SessionStore
 from shipyard.iam.store import IamStore
 from shipyard.logs import LogStore
 from shipyard.monitoring.alarms import ActionRunner, AlarmEvaluator, AlarmStore
+from shipyard.monitoring.dashboards import DashboardStore
 from shipyard.monitoring.metric_store import MetricStore
 from shipyard.monitoring.retention import MetricRetention, tiers
 from shipyard.monitoring.schedules.records import ExecutionStore, MonitoringStore
@@ -175,6 +176,7 @@ async def open_runtime(settings: Settings) -> Runtime:
         usage=usage,
         metrics=metrics,
         alarms=alarms,
+        dashboards=DashboardStore(database),
         dataplane=dataplane,
         retention=MetricRetention(
             database,

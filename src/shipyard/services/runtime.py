@@ -15,6 +15,7 @@ from shipyard.iam.sessions import SessionStore
 from shipyard.iam.store import IamStore
 from shipyard.logs import LogStore
 from shipyard.monitoring.alarms import AlarmEvaluator
+from shipyard.monitoring.dashboards import DashboardStore
 from shipyard.monitoring.metric_store import MetricStore
 from shipyard.monitoring.retention import MetricRetention
 from shipyard.monitoring.schedules.records import ExecutionStore, MonitoringStore
@@ -58,6 +59,7 @@ class Runtime:
     usage: UsagePublisher
     metrics: MetricStore
     alarms: AlarmEvaluator
+    dashboards: DashboardStore
     dataplane: DataPlane
     retention: MetricRetention
     tuning: TuningStore

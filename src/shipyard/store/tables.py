@@ -589,3 +589,15 @@ monitoring_executions = Table(
     UniqueConstraint("region", "schedule_name", "scheduled_ms"),
     Index("ix_monitoring_executions_status", "status"),
 )
+
+#: CloudWatch dashboards (global: no region); ``body`` is the DashboardBody JSON text,
+#: ``tags`` a ``{key: value}`` object.
+dashboards = Table(
+    "dashboards",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("body", Text, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("modified_ms", BigInteger, nullable=False),
+)

@@ -1,5 +1,6 @@
-"""CloudWatch metric alarms: stored configuration and state (:mod:`.records`), the rules of
-evaluation (:mod:`.evaluation`), the reconciler that applies them every minute
+"""CloudWatch metric and composite alarms: stored configuration and state (:mod:`.records`),
+the rules of evaluation (:mod:`.evaluation`), composite alarms' rules (:mod:`.alarm_rule`) and
+their links to other alarms (:mod:`.composite`), the reconciler that applies them every minute
 (:mod:`.evaluator`) and the actions a state change runs (:mod:`.actions`)."""
 
 from shipyard.monitoring.alarms.actions import ActionRunner

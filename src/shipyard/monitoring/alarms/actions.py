@@ -136,7 +136,7 @@ class ActionRunner:
         else:
             data["publishedMessage"] = body
             summary = f"Successfully executed action {action}"
-        item = HistoryItem(alarm.region, alarm.name, now_ms(), "Action", summary[:255], data)
+        item = HistoryItem(alarm.region, alarm.name, now_ms(), "Action", summary[:255], data, alarm.alarm_type)
 
         def strike_off(record: Alarm) -> None:
             record.details["pending_actions"] = [
@@ -206,8 +206,42 @@ async def _command(command: str, body: str, alarm_name: str, state: str, action:
 
 
 def notification(alarm: Alarm, old_state: str, account_id: str) -> dict[str, Any]:
-    """The message CloudWatch publishes to an SNS topic when ``alarm`` changes state."""
+    """The message CloudWatch publishes to an SNS topic when ``alarm`` changes state: a
+    metric alarm's ``Trigger``, or a composite's ``AlarmRule`` and ``TriggeringChildren``."""
     request, details = alarm.request, alarm.details
+    message = {
+        "AlarmName": alarm.name,
+        "AlarmDescription": request.get("AlarmDescription"),
+        "AWSAccountId": account_id,
+        "AlarmConfigurationUpdatedTimestamp": iso_time(details["configured_ms"]),
+        "NewStateValue": alarm.status,
+        "NewStateReason": details["reason"],
+        "StateChangeTime": iso_time(details["updated_ms"]),
+        "Region": region_description(alarm.region),
+        "AlarmArn": alarm.arn,
+        "OldStateValue": old_state,
+        "OKActions": request.get("OKActions", []),
+        "AlarmActions": request.get("AlarmActions", []),
+        "InsufficientDataActions": request.get("InsufficientDataActions", []),
+    }
+    if alarm.is_composite:
+        return {**message, "AlarmRule": request["AlarmRule"], "TriggeringChildren": _triggering_children(details)}
+    return {**message, "Trigger": _trigger(request)}
+
+
+def _triggering_children(details: dict[str, Any]) -> list[dict[str, Any]]:
+    """A composite's triggering alarms (from its StateReasonData) as its notification lists them."""
+    try:
+        return [
+            {"Arn": child["arn"], "State": {"Value": child["state"]["value"], "Timestamp": child["state"]["timestamp"]}}
+            for child in json.loads(details.get("reason_data") or "{}").get("triggeringAlarms", [])
+        ]
+    except (ValueError, AttributeError, TypeError, KeyError):
+        return []  # a state set by hand, with StateReasonData of its own
+
+
+def _trigger(request: dict[str, Any]) -> dict[str, Any]:
+    """A metric alarm notification's ``Trigger``: what the alarm watches."""
     extended = request.get("ExtendedStatistic")
     trigger: dict[str, Any] = {
         "MetricName": request.get("MetricName"),
@@ -226,22 +260,7 @@ def notification(alarm: Alarm, old_state: str, account_id: str) -> dict[str, Any
     }
     if request.get("Metrics"):
         trigger["Metrics"] = request["Metrics"]
-    return {
-        "AlarmName": alarm.name,
-        "AlarmDescription": request.get("AlarmDescription"),
-        "AWSAccountId": account_id,
-        "AlarmConfigurationUpdatedTimestamp": iso_time(details["configured_ms"]),
-        "NewStateValue": alarm.status,
-        "NewStateReason": details["reason"],
-        "StateChangeTime": iso_time(details["updated_ms"]),
-        "Region": region_description(alarm.region),
-        "AlarmArn": alarm.arn,
-        "OldStateValue": old_state,
-        "OKActions": request.get("OKActions", []),
-        "AlarmActions": request.get("AlarmActions", []),
-        "InsufficientDataActions": request.get("InsufficientDataActions", []),
-        "Trigger": trigger,
-    }
+    return trigger
 
 
 @cache

@@ -1,5 +1,7 @@
-"""The alarm reconciler: every ``alarm_evaluation_seconds`` each alarm's state is brought in
-line with its metric (see :mod:`~shipyard.monitoring.alarms.evaluation` for the rules).
+"""The alarm reconciler: every ``alarm_evaluation_seconds`` each metric alarm's state is
+brought in line with its metric (see :mod:`~shipyard.monitoring.alarms.evaluation` for the
+rules), then each composite alarm's with its rule over its children's states, children first
+(see :mod:`~shipyard.monitoring.alarms.composite`).
 
 A state change is one database transaction: the alarm row, its ``StateUpdate`` history
 item and the actions it owes (``pending_actions``). The
@@ -11,14 +13,17 @@ evaluates on from where it stopped.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import Connection
 
 from shipyard.compute.ticker import Ticker
 from shipyard.monitoring.alarms.actions import ActionRunner, notification
+from shipyard.monitoring.alarms.composite import Family
 from shipyard.monitoring.alarms.evaluation import (
     Point,
     Rule,
@@ -98,6 +103,8 @@ class AlarmEvaluator:
         self._metrics = metrics
         self._account_id = account_id
         self._ticker = Ticker(self._tick, lambda: False, "shipyard-alarms", idle_interval=interval_s)
+        #: One composite evaluation at a time (the ticker's, or one after SetAlarmState).
+        self._composites = asyncio.Lock()
 
     def start(self) -> None:
         self._ticker.start()
@@ -113,12 +120,50 @@ class AlarmEvaluator:
 
     async def _tick(self) -> None:
         now = now_ms()
+        composites = False
         for alarm in await self.store.every():
             self.actions.resume(alarm)  # what a stopped server left undone
+            if alarm.is_composite:
+                composites = True
+                continue
             try:
                 await self.evaluate(alarm, now)
             except Exception:
                 log.exception("alarm %s in %s: evaluation failed", alarm.name, alarm.region)
+        if composites:
+            await self.evaluate_composites()
+
+    async def evaluate_composites(self, region: str | None = None) -> None:
+        """Bring the composite alarms of ``region`` (default: every region) in line with
+        their children's current states."""
+        async with self._composites:
+            found = await (self.store.every() if region is None else self.store.in_region(region))
+            by_region: dict[str, list[Alarm]] = defaultdict(list)
+            for alarm in found:
+                by_region[alarm.region].append(alarm)
+            for alarms in by_region.values():
+                await self._evaluate_family(Family(alarms))
+
+    async def _evaluate_family(self, family: Family) -> None:
+        order, cyclic = family.evaluation_order()
+        if cyclic:
+            log.warning("composite alarms %s depend on themselves: they are not evaluated", ", ".join(cyclic))
+        for name in order:
+            composite = family[name]
+            inputs = family.inputs(name)
+            if composite.details.get("inputs") == inputs:
+                continue  # nothing it depends on changed: a state set by hand stays
+            try:
+                outcome = family.outcome(name)
+                reason_data = json.dumps(outcome.reason_data, separators=(",", ":"))
+                updated = await self.set_state(
+                    composite, outcome.state, outcome.reason, reason_data, unless_changed=True, inputs=inputs
+                )
+            except Exception:
+                log.exception("alarm %s in %s: evaluation failed", composite.name, composite.region)
+                continue
+            if updated is not None:
+                family.replace(updated)
 
     async def evaluate(self, alarm: Alarm, now: int) -> None:
         """Move ``alarm`` to the state its metric calls for at ``now``, if that differs."""
@@ -155,12 +200,21 @@ class AlarmEvaluator:
         return [Point(stamp, value) for stamp, value in sorted(result.series[0].points.items()) if stamp >= start]
 
     async def set_state(
-        self, alarm: Alarm, state: str, reason: str, reason_data: str, *, unless_changed: bool = False
+        self,
+        alarm: Alarm,
+        state: str,
+        reason: str,
+        reason_data: str,
+        *,
+        unless_changed: bool = False,
+        inputs: list[Any] | None = None,
     ) -> Alarm | None:
         """Set ``alarm``'s state, record it, and run its actions if the state changed.
 
         With ``unless_changed`` (an evaluation's verdict) nothing happens if the alarm's state
-        or configuration changed since ``alarm`` was read. The alarm after the change, or None.
+        or configuration changed since ``alarm`` was read. A composite's evaluation passes the
+        ``inputs`` it saw: they are saved, and a verdict that keeps the state changes nothing
+        else. The alarm after the change, or None when its state was not set.
         """
         seen = (alarm.status, alarm.details.get("configured_ms"))
         now = now_ms()
@@ -168,6 +222,10 @@ class AlarmEvaluator:
         def change(record: Alarm) -> tuple[str, str, str] | None:
             if unless_changed and (record.status, record.details.get("configured_ms")) != seen:
                 return None
+            if inputs is not None:
+                record.details["inputs"] = inputs
+                if record.status == state:
+                    return None
             old = (record.status, record.details.get("reason", ""), record.details.get("reason_data", ""))
             record.status = state
             record.details.update(reason=reason, reason_data=reason_data, updated_ms=now)
@@ -187,7 +245,9 @@ class AlarmEvaluator:
                 "newState": _state_document(state, reason, reason_data),
             }
             summary = f"Alarm updated from {old_state} to {state}"
-            append_history(conn, [HistoryItem(record.region, record.name, now, "StateUpdate", summary, history)])
+            append_history(
+                conn, [HistoryItem(record.region, record.name, now, "StateUpdate", summary, history, record.alarm_type)]
+            )
 
         try:
             updated, old = await self.store.mutate(alarm.id, change, then=record_history)

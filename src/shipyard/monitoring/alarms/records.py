@@ -1,13 +1,17 @@
-"""Metric alarms as the server keeps them: rows of ``alarms``, and their ``alarm_history``.
+"""Alarms as the server keeps them: rows of ``alarms``, and their ``alarm_history``.
 
-``request`` is PutMetricAlarm as the client sent it, without ``Tags`` (JSON-safe).
-``details``:
+Metric and composite alarms share one ``kind`` (:data:`KIND`), so the table's unique
+(kind, region, name) keeps alarm names unique across both types, as in CloudWatch; a
+composite is the row whose request has an ``AlarmRule``. ``request`` is PutMetricAlarm or
+PutCompositeAlarm as the client sent it, without ``Tags`` (JSON-safe). ``details``:
 
 - ``reason``, ``reason_data``: StateReason and StateReasonData (JSON text, may be empty);
 - ``updated_ms``: when the state was last set (StateUpdatedTimestamp), ``transitioned_ms``:
   when it last changed (StateTransitionedTimestamp), ``configured_ms``: the last
-  PutMetricAlarm (AlarmConfigurationUpdatedTimestamp);
-- ``tags``: ``{key: value}``.
+  PutMetricAlarm or PutCompositeAlarm (AlarmConfigurationUpdatedTimestamp);
+- ``tags``: ``{key: value}``;
+- ``pending_actions``: the actions a state change owes (see :mod:`.actions`);
+- ``inputs``: for a composite, what its last evaluation saw (see :mod:`.composite`).
 """
 
 from __future__ import annotations
@@ -23,14 +27,16 @@ from shipyard.store.database import Database
 from shipyard.store.record_table import RecordTable
 from shipyard.store.tables import alarm_history, alarms
 
+#: The kind of every alarm row, metric or composite (the name predates composites).
 KIND = "metric-alarm"
-#: AlarmType of every alarm here (composite and log alarms are not served).
-ALARM_TYPE = "MetricAlarm"
+#: AlarmType of the two types served (log alarms are not).
+METRIC_ALARM = "MetricAlarm"
+COMPOSITE_ALARM = "CompositeAlarm"
 
 
 @dataclass
 class Alarm:
-    """One metric alarm."""
+    """One metric or composite alarm."""
 
     id: int
     kind: str
@@ -43,6 +49,15 @@ class Alarm:
     details: dict[str, Any] = field(default_factory=dict)
     created_ms: int = 0
     modified_ms: int = 0
+
+    @property
+    def is_composite(self) -> bool:
+        return "AlarmRule" in self.request
+
+    @property
+    def alarm_type(self) -> str:
+        """AlarmType: MetricAlarm or CompositeAlarm."""
+        return COMPOSITE_ALARM if self.is_composite else METRIC_ALARM
 
     @property
     def actions_enabled(self) -> bool:
@@ -66,7 +81,7 @@ class HistoryItem:
     summary: str
     #: HistoryData: a JSON document.
     data: dict[str, Any]
-    alarm_type: str = ALARM_TYPE
+    alarm_type: str = METRIC_ALARM
     id: int = 0
 
 
@@ -76,6 +91,8 @@ class HistoryQuery:
 
     region: str
     alarm_name: str | None = None
+    #: AlarmTypes: the types whose items are returned.
+    alarm_types: tuple[str, ...] = (METRIC_ALARM,)
     item_type: str | None = None
     start_ms: int | None = None
     end_ms: int | None = None
@@ -86,7 +103,7 @@ class HistoryQuery:
 
 
 class AlarmStore(RecordTable[Alarm]):
-    """Metric alarms of every region and their history, over one :class:`Database`."""
+    """Alarms of every region and their history, over one :class:`Database`."""
 
     def __init__(self, database: Database) -> None:
         super().__init__(database, alarms, Alarm)
@@ -109,7 +126,7 @@ class AlarmStore(RecordTable[Alarm]):
     async def history(self, query: HistoryQuery) -> list[HistoryItem]:
         """Up to ``query.limit`` + 1 items (so the caller sees whether more follow)."""
         columns = alarm_history.c
-        statement = select(alarm_history).where(columns.region == query.region)
+        statement = select(alarm_history).where(columns.region == query.region, columns.alarm_type.in_(query.alarm_types))
         if query.alarm_name is not None:
             statement = statement.where(columns.alarm_name == query.alarm_name)
         if query.item_type is not None:

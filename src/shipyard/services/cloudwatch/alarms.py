@@ -1,9 +1,11 @@
-"""Metric alarms: PutMetricAlarm, DescribeAlarms, DescribeAlarmsForMetric, DeleteAlarms,
-SetAlarmState, DescribeAlarmHistory, Enable/DisableAlarmActions and the alarms' tags.
+"""Alarms: PutMetricAlarm, PutCompositeAlarm, DescribeAlarms, DescribeAlarmsForMetric,
+DeleteAlarms, SetAlarmState, DescribeAlarmHistory, Enable/DisableAlarmActions and the alarms' tags.
 
-Alarms watch one metric with a standard or an extended statistic (p99, tm90...), or one time series of
-metric math (``Metrics``, evaluated by :mod:`shipyard.monitoring.expressions`); anomaly
-detection bands are refused with a ``ValidationError``. State is evaluated by
+Metric alarms watch one metric with a standard or an extended statistic (p99, tm90...), or one time
+series of metric math (``Metrics``, evaluated by :mod:`shipyard.monitoring.expressions`); anomaly
+detection bands are refused with a ``ValidationError``. Composite alarms follow a rule over other
+alarms' states (:mod:`shipyard.monitoring.alarms.alarm_rule`). Metric and composite alarms share
+one namespace of names per region. State is evaluated by
 :class:`~shipyard.monitoring.alarms.AlarmEvaluator` on the server's loop.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,13 +26,15 @@ from shipyard.monitoring.alarms import (
     HistoryItem,
     HistoryQuery,
 )
+from shipyard.monitoring.alarms.alarm_rule import RuleError, parse, references
+from shipyard.monitoring.alarms.composite import Family
 from shipyard.monitoring.alarms.evaluation import (
     COMPARISONS,
     INSUFFICIENT_DATA,
     TREATMENTS,
 )
 from shipyard.monitoring.alarms.evaluator import period_of
-from shipyard.monitoring.alarms.records import ALARM_TYPE, KIND
+from shipyard.monitoring.alarms.records import COMPOSITE_ALARM, KIND, METRIC_ALARM
 from shipyard.monitoring.errors import not_found, validation_error
 from shipyard.monitoring.expressions import evaluate_queries
 from shipyard.monitoring.histogram import percentile
@@ -55,7 +60,18 @@ UNSERVED = (
     "EvaluationInterval",
     "ActionConfiguration",
 )
+#: Members of PutCompositeAlarm this server does not serve: it does not suppress actions.
+COMPOSITE_UNSERVED = (
+    "ActionsSuppressor",
+    "ActionsSuppressorWaitPeriod",
+    "ActionsSuppressorExtensionPeriod",
+    "ActionConfiguration",
+)
+#: How many composite alarms' rules one alarm may be in.
+MAX_PARENTS = 150
 ACTION_LISTS = ("OKActions", "AlarmActions", "InsufficientDataActions")
+#: DescribeAlarms' filters that ChildrenOfAlarmName and ParentsOfAlarmName exclude.
+ALARM_FILTERS = ("AlarmNames", "AlarmNamePrefix", "StateValue", "ActionPrefix")
 #: Members of a single-metric alarm, which an alarm on ``Metrics`` must leave out.
 SINGLE_METRIC = ("MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit")
 #: Optional members copied as sent into MetricAlarm.
@@ -87,21 +103,88 @@ async def put_metric_alarm(ctx: RequestContext, params: dict[str, Any]) -> dict[
         # A dry run over one period surfaces CloudWatch's errors for the queries themselves.
         now = now_ms()
         await evaluate_queries(ctx.runtime.metrics, ctx.region, params["Metrics"], now - period_of(params) * 1000, now)
+    _check_actions(evaluator, params)
+    existing = await evaluator.store.get(KIND, ctx.region, params["AlarmName"])
+    if existing is not None and existing.is_composite:
+        raise _name_taken(existing, "PutMetricAlarm")
+    if not await _save(ctx, existing, params):  # created or deleted meanwhile: try again as the other
+        return await put_metric_alarm(ctx, params)
+    evaluator.wake()
+    return {}
+
+
+@router.operation("PutCompositeAlarm")
+async def put_composite_alarm(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    evaluator = _evaluator(ctx)
+    for member in COMPOSITE_UNSERVED:
+        if params.get(member) is not None:
+            raise validation_error(
+                f"Shipyard does not suppress or reconfigure the actions of composite alarms: {member} is not supported."
+            )
+    for member in ("AlarmName", "AlarmRule"):
+        if not params.get(member):
+            raise AwsError("MissingParameter", f"The parameter {member} is required.", 400)
+    try:
+        rule = parse(params["AlarmRule"])
+    except RuleError as error:
+        raise validation_error(str(error)) from None
+    _check_actions(evaluator, params)
+    name, store = params["AlarmName"], evaluator.store
+    family = Family(await store.in_region(ctx.region))
+    existing = await store.get(KIND, ctx.region, name)
+    if existing is not None and not existing.is_composite:
+        raise _name_taken(existing, "PutCompositeAlarm")
+    _check_children(family.with_rule(name, rule), name)
+    if not await _save(ctx, existing, params):  # created or deleted meanwhile: try again as the other
+        return await put_composite_alarm(ctx, params)
+    evaluator.wake()
+    return {}
+
+
+async def _save(ctx: RequestContext, existing: Alarm | None, params: dict[str, Any]) -> bool:
+    """Create the alarm ``params`` describe, or replace ``existing``'s configuration; False
+    when it was created or deleted meanwhile (the caller tries again)."""
+    store = _evaluator(ctx).store
+    request = {member: value for member, value in params.items() if member != "Tags"}
+    if existing is None:
+        return await _create(ctx, store, request, params.get("Tags") or [])
+    return await _update(store, existing, request)
+
+
+def _check_actions(evaluator: AlarmEvaluator, params: dict[str, Any]) -> None:
     for member in ACTION_LISTS:
         for action in params.get(member) or []:
             if (problem := evaluator.actions.problem(action)) is not None:
                 raise validation_error(problem)
-    request = {name: value for name, value in params.items() if name != "Tags"}
-    store = evaluator.store
-    existing = await store.get(KIND, ctx.region, params["AlarmName"])
-    if existing is None:
-        done = await _create(ctx, store, request, params.get("Tags") or [])
-    else:
-        done = await _update(store, existing, request)
-    if not done:  # created or deleted meanwhile: try again as the other
-        return await put_metric_alarm(ctx, params)
-    evaluator.wake()
-    return {}
+
+
+def _check_children(family: Family, name: str) -> None:
+    """Refuse a rule (composite ``name``'s in ``family``) that names alarms that do not
+    exist, makes a cycle, or names an alarm already in :data:`MAX_PARENTS` other rules."""
+    rule = family.rule(name)
+    if missing := [reference for reference in references(rule) if family.resolve(reference) is None]:
+        raise validation_error(
+            f"Could not save the composite alarm as alarms [{', '.join(missing)}] in the alarm rule do not exist"
+        )
+    if cycle := family.cycle_through(name):
+        raise validation_error(
+            f"Could not save the composite alarm as its alarm rule would make a cycle: {' -> '.join(cycle)}"
+        )
+    for child in family.children(name):
+        if len([parent for parent in family.parents(child) if parent != name]) >= MAX_PARENTS:
+            raise AwsError(
+                "LimitExceeded",
+                f"The alarm {child} is in the rules of {MAX_PARENTS} composite alarms already, the most there can be.",
+                400,
+            )
+
+
+def _name_taken(existing: Alarm, operation: str) -> AwsError:
+    """The error for ``operation`` on the name of an alarm of the other type."""
+    return validation_error(
+        f"The alarm {existing.name} is a {existing.alarm_type}: alarm names are unique across metric and"
+        f" composite alarms in a Region, so {operation} cannot use this name."
+    )
 
 
 async def _create(ctx: RequestContext, store: AlarmStore, request: dict[str, Any], tags: list[dict[str, str]]) -> bool:
@@ -131,7 +214,8 @@ async def _create(ctx: RequestContext, store: AlarmStore, request: dict[str, Any
     except RecordExists:
         return False
     data = {"version": "1.0", "type": "Create", "createdAlarm": _configuration(request)}
-    await store.record([HistoryItem(ctx.region, name, now, "ConfigurationUpdate", f'Alarm "{name}" created', data)])
+    summary = f'Alarm "{name}" created'
+    await store.record([HistoryItem(ctx.region, name, now, "ConfigurationUpdate", summary, data, alarm.alarm_type)])
     return True
 
 
@@ -157,7 +241,9 @@ async def _update(store: AlarmStore, existing: Alarm, request: dict[str, Any]) -
         "updatedAlarm": _configuration(request),
     }
     summary = f'Alarm "{existing.name}" updated'
-    await store.record([HistoryItem(existing.region, existing.name, now, "ConfigurationUpdate", summary, data)])
+    await store.record(
+        [HistoryItem(existing.region, existing.name, now, "ConfigurationUpdate", summary, data, existing.alarm_type)]
+    )
     return True
 
 
@@ -167,13 +253,21 @@ async def describe_alarms(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         raise AwsError(
             "InvalidParameterCombination", "AlarmNames and AlarmNamePrefix cannot be specified together.", 400
         )
-    types = params.get("AlarmTypes") or [ALARM_TYPE]
-    output: dict[str, Any] = {"MetricAlarms": []}
-    if "CompositeAlarm" in types:
-        output["CompositeAlarms"] = []
-    if ALARM_TYPE not in types or params.get("ChildrenOfAlarmName") or params.get("ParentsOfAlarmName"):
-        return output  # metric alarms have no children, and there are no composite alarms to be parents
+    children_of, parents_of = params.get("ChildrenOfAlarmName"), params.get("ParentsOfAlarmName")
+    related = children_of or parents_of
+    if related:
+        _check_related(params)
+    # Metric alarms only unless asked, as in CloudWatch; children and parents are of both types.
+    types = params.get("AlarmTypes") or ([METRIC_ALARM, COMPOSITE_ALARM] if related else [METRIC_ALARM])
     found = await _evaluator(ctx).store.in_region(ctx.region)
+    if related:
+        family = Family(found)
+        if children_of:
+            kin = family.children(children_of) if family.is_composite(children_of) else []
+        else:
+            kin = family.parents(parents_of)
+        found = [family[name] for name in sorted(kin)]
+    found = [alarm for alarm in found if alarm.alarm_type in types]
     if names := params.get("AlarmNames"):
         found = [alarm for alarm in found if alarm.name in names]
     if prefix := params.get("AlarmNamePrefix"):
@@ -190,10 +284,32 @@ async def describe_alarms(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         after = _decode_token(token)
         found = [alarm for alarm in found if alarm.name > after]
     limit = params.get("MaxRecords") or ALARMS_PAGE
-    output["MetricAlarms"] = [_metric_alarm(alarm) for alarm in found[:limit]]
+    page = found[:limit]
+    if children_of:
+        metric_shape = composite_shape = _child_alarm
+    elif parents_of:
+        metric_shape = composite_shape = _parent_alarm
+    else:
+        metric_shape, composite_shape = _metric_alarm, _composite_alarm
+    output: dict[str, Any] = {"MetricAlarms": [metric_shape(alarm) for alarm in page if not alarm.is_composite]}
+    if COMPOSITE_ALARM in types:
+        output["CompositeAlarms"] = [composite_shape(alarm) for alarm in page if alarm.is_composite]
     if len(found) > limit:
         output["NextToken"] = _encode_token(found[limit - 1].name)
     return output
+
+
+def _check_related(params: dict[str, Any]) -> None:
+    """ChildrenOfAlarmName and ParentsOfAlarmName take no other filter."""
+    given = [member for member in ALARM_FILTERS if params.get(member)]
+    which = "ChildrenOfAlarmName" if params.get("ChildrenOfAlarmName") else "ParentsOfAlarmName"
+    if which == "ChildrenOfAlarmName" and params.get("ParentsOfAlarmName"):
+        given.append("ParentsOfAlarmName")
+    if given:
+        raise validation_error(
+            f"If {which} is specified, no other parameter but AlarmTypes, MaxRecords and NextToken can be"
+            f" specified: remove {', '.join(given)}."
+        )
 
 
 @router.operation("DescribeAlarmsForMetric")
@@ -202,6 +318,8 @@ async def describe_alarms_for_metric(ctx: RequestContext, params: dict[str, Any]
     matching = []
     for alarm in await _evaluator(ctx).store.in_region(ctx.region):
         request = alarm.request
+        if alarm.is_composite:
+            continue
         if (request.get("Namespace"), request.get("MetricName")) != (params["Namespace"], params["MetricName"]):
             continue
         if "Dimensions" in params and _dimension_set(request.get("Dimensions")) != dimensions:
@@ -225,12 +343,20 @@ async def delete_alarms(ctx: RequestContext, params: dict[str, Any]) -> dict[str
             found.append(alarm)
     if missing:
         raise not_found(f"{len(missing)} alarm(s) not found: [{', '.join(missing)}]")
+    if sum(alarm.is_composite for alarm in found) > 1:
+        raise validation_error("DeleteAlarms can delete no more than one composite alarm at a time.")
+    family = Family(await store.in_region(ctx.region))
+    deleted = {alarm.name for alarm in found}
+    for alarm in found:
+        if any(parent not in deleted for parent in family.parents(alarm.name)):
+            raise validation_error(f"Cannot delete {alarm.name} as there are composite alarm(s) depending on it.")
     now = now_ms()
     history = []
     for alarm in found:
         if await store.delete(alarm.id):
             data = {"version": "1.0", "type": "Delete", "deletedAlarm": _configuration(alarm.request)}
-            history.append(HistoryItem(ctx.region, alarm.name, now, "ConfigurationUpdate", f'Alarm "{alarm.name}" deleted', data))
+            summary = f'Alarm "{alarm.name}" deleted'
+            history.append(HistoryItem(ctx.region, alarm.name, now, "ConfigurationUpdate", summary, data, alarm.alarm_type))
     await store.record(history)
     return {}
 
@@ -248,14 +374,12 @@ async def set_alarm_state(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     alarm = await evaluator.store.get(KIND, ctx.region, name)
     if alarm is None or await evaluator.set_state(alarm, params["StateValue"], params["StateReason"], reason_data) is None:
         raise not_found(f"Alarm {name} not found")
+    await evaluator.evaluate_composites(ctx.region)  # its parents follow at once
     return {}
 
 
 @router.operation("DescribeAlarmHistory")
 async def describe_alarm_history(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    types = params.get("AlarmTypes") or [ALARM_TYPE]
-    if ALARM_TYPE not in types:
-        return {"AlarmHistoryItems": []}
     limit = params.get("MaxRecords") or HISTORY_PAGE
     after = None
     if token := params.get("NextToken"):
@@ -268,6 +392,7 @@ async def describe_alarm_history(ctx: RequestContext, params: dict[str, Any]) ->
     query = HistoryQuery(
         region=ctx.region,
         alarm_name=params.get("AlarmName"),
+        alarm_types=tuple(params.get("AlarmTypes") or [METRIC_ALARM]),
         item_type=params.get("HistoryItemType"),
         start_ms=_epoch_ms(params["StartDate"]) if params.get("StartDate") else None,
         end_ms=_epoch_ms(params["EndDate"]) if params.get("EndDate") else None,
@@ -305,31 +430,6 @@ async def enable_alarm_actions(ctx: RequestContext, params: dict[str, Any]) -> d
 async def disable_alarm_actions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     await _set_actions_enabled(ctx, params["AlarmNames"], False)
     return {}
-
-
-@router.operation("TagResource")
-async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    tags = {tag["Key"]: tag["Value"] for tag in params["Tags"]}
-    await _change_tags(ctx, params["ResourceARN"], lambda current: current.update(tags))
-    return {}
-
-
-@router.operation("UntagResource")
-async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    keys = params["TagKeys"]
-
-    def untag(current: dict[str, str]) -> None:
-        for key in keys:
-            current.pop(key, None)
-
-    await _change_tags(ctx, params["ResourceARN"], untag)
-    return {}
-
-
-@router.operation("ListTagsForResource")
-async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    alarm = await _alarm_by_arn(ctx, params["ResourceARN"])
-    return {"Tags": [{"Key": key, "Value": value} for key, value in alarm.details.get("tags", {}).items()]}
 
 
 def _check_alarm(params: dict[str, Any]) -> None:
@@ -398,8 +498,8 @@ def _check_alarm(params: dict[str, Any]) -> None:
             raise validation_error("EvaluateLowSampleCountPercentile can only be used with a percentile ExtendedStatistic.")
 
 
-def _metric_alarm(alarm: Alarm) -> dict[str, Any]:
-    """The MetricAlarm shape."""
+def _alarm_shape(alarm: Alarm) -> dict[str, Any]:
+    """The members MetricAlarm and CompositeAlarm share."""
     request, details = alarm.request, alarm.details
     shape: dict[str, Any] = {
         "AlarmName": alarm.name,
@@ -410,15 +510,44 @@ def _metric_alarm(alarm: Alarm) -> dict[str, Any]:
         "StateValue": alarm.status,
         "StateReason": details["reason"],
         "StateUpdatedTimestamp": to_datetime(details["updated_ms"]),
-        "EvaluationPeriods": request["EvaluationPeriods"],
-        "Threshold": request["Threshold"],
-        "ComparisonOperator": request["ComparisonOperator"],
         "StateTransitionedTimestamp": to_datetime(details["transitioned_ms"]),
     }
     if details.get("reason_data"):
         shape["StateReasonData"] = details["reason_data"]
+    return shape
+
+
+def _metric_alarm(alarm: Alarm) -> dict[str, Any]:
+    """The MetricAlarm shape."""
+    request = alarm.request
+    shape = _alarm_shape(alarm)
+    shape.update({member: request[member] for member in ("EvaluationPeriods", "Threshold", "ComparisonOperator")})
     shape.update({member: request[member] for member in OPTIONAL if request.get(member) is not None})
     return shape
+
+
+def _composite_alarm(alarm: Alarm) -> dict[str, Any]:
+    """The CompositeAlarm shape."""
+    shape = _alarm_shape(alarm)
+    shape["AlarmRule"] = alarm.request["AlarmRule"]
+    if alarm.request.get("AlarmDescription") is not None:
+        shape["AlarmDescription"] = alarm.request["AlarmDescription"]
+    return shape
+
+
+def _child_alarm(alarm: Alarm) -> dict[str, Any]:
+    """A child as DescribeAlarms' ChildrenOfAlarmName lists it: name, ARN and state."""
+    return {
+        "AlarmName": alarm.name,
+        "AlarmArn": alarm.arn,
+        "StateValue": alarm.status,
+        "StateUpdatedTimestamp": to_datetime(alarm.details["updated_ms"]),
+    }
+
+
+def _parent_alarm(alarm: Alarm) -> dict[str, Any]:
+    """A parent as DescribeAlarms' ParentsOfAlarmName lists it: name and ARN."""
+    return {"AlarmName": alarm.name, "AlarmArn": alarm.arn}
 
 
 def _configuration(request: dict[str, Any]) -> dict[str, Any]:
@@ -445,15 +574,17 @@ async def _set_actions_enabled(ctx: RequestContext, names: list[str], enabled: b
                 pass  # deleted meanwhile: nothing to switch
 
 
-async def _alarm_by_arn(ctx: RequestContext, arn: str) -> Alarm:
+async def alarm_by_arn(ctx: RequestContext, arn: str) -> Alarm:
+    """The region's alarm (metric or composite) whose ARN is ``arn``; ``ResourceNotFoundException`` if none."""
     alarm = await _evaluator(ctx).store.get_by_arn(arn)
     if alarm is None or alarm.region != ctx.region:
         raise AwsError("ResourceNotFoundException", f"Resource {arn} not found.", 404)
     return alarm
 
 
-async def _change_tags(ctx: RequestContext, arn: str, change: Any) -> None:
-    alarm = await _alarm_by_arn(ctx, arn)
+async def change_alarm_tags(ctx: RequestContext, arn: str, change: Callable[[dict[str, str]], None]) -> None:
+    """Apply ``change`` to the tags of the alarm whose ARN is ``arn``."""
+    alarm = await alarm_by_arn(ctx, arn)
 
     def apply(record: Alarm) -> None:
         tags = dict(record.details.get("tags", {}))
