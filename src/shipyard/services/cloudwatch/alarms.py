@@ -341,8 +341,6 @@ async def delete_alarms(ctx: RequestContext, params: dict[str, Any]) -> dict[str
             missing.append(name)
         else:
             found.append(alarm)
-    if missing:
-        raise not_found(f"{len(missing)} alarm(s) not found: [{', '.join(missing)}]")
     if sum(alarm.is_composite for alarm in found) > 1:
         raise validation_error("DeleteAlarms can delete no more than one composite alarm at a time.")
     family = Family(await store.in_region(ctx.region))
@@ -358,6 +356,9 @@ async def delete_alarms(ctx: RequestContext, params: dict[str, Any]) -> dict[str
             summary = f'Alarm "{alarm.name}" deleted'
             history.append(HistoryItem(ctx.region, alarm.name, now, "ConfigurationUpdate", summary, data, alarm.alarm_type))
     await store.record(history)
+    if missing:
+        # As CloudWatch documents: the alarms named right are deleted all the same.
+        raise not_found(f"{len(missing)} alarm(s) not found: [{', '.join(missing)}]")
     return {}
 
 
